@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds nalloc from source and runs every test: the C suite (gcc, plain),
+# the same suite under AddressSanitizer+UndefinedBehaviorSanitizer (clang),
+# the concurrent tests under ThreadSanitizer (clang), and the libFuzzer
+# harnesses for a bounded time. Exits non-zero on the first failure.
+#
+#   scripts/test.sh            everything
+#   FUZZ_SECONDS=10 scripts/test.sh   shorter fuzz runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${FUZZ_SECONDS:-60}
+out=${NALLOC_BUILD_ROOT:-build}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+need_clang() {
+  if ! command -v clang >/dev/null 2>&1; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "clang is required for the sanitizer and fuzz runs" >&2; exit 1
+    fi
+    echo "clang not found: skipping $1 (install clang and libclang-rt-dev to run it)" >&2
+    return 1
+  fi
+}
+
+step "C core: gcc, -Wall -Wextra -Werror, ctest"
+cmake -S . -B "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$out/gcc" -j "$jobs"
+ctest --test-dir "$out/gcc" --output-on-failure -j "$jobs"
+
+if need_clang "sanitizer builds"; then
+  step "C core: clang, AddressSanitizer + UndefinedBehaviorSanitizer, ctest"
+  cmake -S . -B "$out/asan" -DCMAKE_C_COMPILER=clang -DNALLOC_SANITIZER=address >/dev/null
+  cmake --build "$out/asan" -j "$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$out/asan" --output-on-failure -j "$jobs"
+
+  step "C core: clang, ThreadSanitizer, concurrent tests"
+  cmake -S . -B "$out/tsan" -DCMAKE_C_COMPILER=clang -DNALLOC_SANITIZER=thread >/dev/null
+  cmake --build "$out/tsan" -j "$jobs"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 NALLOC_STRESS_SCALE=${NALLOC_STRESS_SCALE_TSAN:-4} \
+    ctest --test-dir "$out/tsan" --output-on-failure -L concurrent
+fi
+
+if need_clang "fuzzing"; then
+  step "libFuzzer: ${fuzz_seconds}s per allocator"
+  cmake -S . -B "$out/fuzz" -DCMAKE_C_COMPILER=clang -DNALLOC_FUZZ=ON -DNALLOC_TESTS=OFF >/dev/null
+  cmake --build "$out/fuzz" -j "$jobs"
+  for target in fuzz_tlsf fuzz_smmalloc; do
+    corpus="$out/fuzz/corpus-$target"
+    mkdir -p "$corpus"
+    "$out/fuzz/$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+      -artifact_prefix="$out/fuzz/$target-" "$corpus" 2>&1 | tail -n 12
+  done
+fi
+
+step "all tests passed"
