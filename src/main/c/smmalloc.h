@@ -1,0 +1,179 @@
+/* smmalloc: a small-block bucket allocator with lock-free free lists and
+ * per-thread caches, after smmalloc (Sergey Makeev) and its C# binding.
+ *
+ * THREAD-SAFETY CONTRACT
+ *  - sm_allocator_create may be called from any thread at any time.
+ *  - Every other function taking an allocator is thread-safe on that
+ *    allocator: any number of threads may call sm_malloc, sm_free,
+ *    sm_realloc, sm_msize, ... on the same allocator at once.
+ *  - sm_allocator_destroy must only be called when no thread is inside a
+ *    call on that allocator and none will start one. Threads may still hold
+ *    (idle) thread caches for it: those become orphans that their threads
+ *    release at thread exit or on their next call into smmalloc.
+ *  - A thread cache belongs to the calling thread and to one allocator:
+ *    sm_allocator_thread_cache_create/_destroy act on the calling thread's
+ *    cache for that allocator only. A thread that ends without destroying
+ *    its caches gives their blocks back to the allocators automatically.
+ *  - A block may be freed by any thread, not only the one that allocated it;
+ *    the caller must make the allocation happen-before the free (as with
+ *    malloc: hand the pointer over through a mutex, an atomic, ...).
+ *  - sm_check must only be called while no other thread is using the
+ *    allocator (quiescent); sm_get_stats may be called at any time and then
+ *    returns a snapshot whose counters may be mutually slightly out of date.
+ *
+ * MEMORY
+ *  Bucket i (0 <= i < bucket_count) serves blocks of 16*(i+1) bytes, taken
+ *  from one virtual-memory reservation that is touched only as blocks are
+ *  handed out. Requests no bucket can serve (larger than the largest block,
+ *  an alignment no bucket's block size is a multiple of, or the bucket is
+ *  exhausted) are passed to the system's aligned allocator (the fallback);
+ *  every function below works the same for bucket and fallback blocks.
+ *  Alignment: 0 means SM_ALIGN_DEFAULT (16); otherwise a power of two
+ *  1..SM_ALIGN_MAX; anything else makes the allocation fail (NULL).
+ *  Sizes: 0 yields a minimum block (non-NULL); sizes beyond PTRDIFF_MAX
+ *  minus SM_ALIGN_MAX fail (NULL).
+ *
+ * ERRORS
+ *  Nothing here prints, aborts or crashes on a bad pointer: frees of
+ *  pointers the allocator does not own (foreign, interior, already freed)
+ *  are refused and change nothing; the *_checked variants say why.
+ */
+#ifndef NALLOC_SMMALLOC_H
+#define NALLOC_SMMALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sm_allocator *sm_allocator;
+
+typedef enum {
+    SM_CACHE_COLD = 0, /* cache starts empty */
+    SM_CACHE_WARM = 1, /* half of each bucket's cache capacity prefilled */
+    SM_CACHE_HOT = 2   /* each bucket's cache prefilled to capacity */
+} sm_cache_warmup;
+
+/* Limits of sm_allocator_create; arguments outside them return NULL. */
+#define SM_MAX_BUCKETS 64                     /* largest block 64*16 = 1024 B */
+#define SM_BUCKET_SIZE_MIN ((size_t)4096)     /* one page */
+#define SM_BUCKET_SIZE_MAX ((size_t)1 << 30)  /* 1 GiB: exact block index */
+#define SM_BLOCK_GRANULE 16                   /* bucket i: blocks of 16*(i+1) */
+#define SM_ALIGN_DEFAULT 16
+#define SM_ALIGN_MAX 4096
+
+/* Results of sm_free_checked. */
+#define SM_OK 0
+#define SM_ERR_DOUBLE_FREE (-1) /* a bucket block that is already free */
+#define SM_ERR_NOT_OWNED (-2)   /* not a live block start of this allocator
+                                   (foreign, interior, or a fallback block
+                                   already freed) */
+
+/* Creates an allocator of bucket_count buckets (1..SM_MAX_BUCKETS) of
+ * bucket_size_bytes each (SM_BUCKET_SIZE_MIN..SM_BUCKET_SIZE_MAX; bucket i
+ * holds floor(bucket_size_bytes / (16*(i+1))) blocks). Reserves address
+ * space only: no page of the pool is touched here. NULL on bad arguments or
+ * when the reservation fails. */
+sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes);
+
+/* Releases the pool, every live fallback block and the allocator itself.
+ * NULL is ignored. See the contract above for the caches of other threads. */
+void sm_allocator_destroy(sm_allocator a);
+
+/* Gives the calling thread a cache for `a` holding, per bucket, up to
+ * max(1, cache_bytes_per_bucket / block size) free blocks (never more than
+ * the bucket has), prefilled according to `warmup`. An existing cache of
+ * this thread for `a` is destroyed first; cache_bytes_per_bucket == 0 only
+ * destroys it. Without a cache every call takes the shared lists. If memory
+ * for the cache cannot be obtained the thread simply has no cache (see
+ * sm_allocator_thread_cache_exists). */
+void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
+                                      size_t cache_bytes_per_bucket);
+
+/* Returns the calling thread's cached blocks for `a` to the shared lists and
+ * frees the cache. No-op when the thread has none. */
+void sm_allocator_thread_cache_destroy(sm_allocator a);
+
+/* 1 when the calling thread has a cache for `a`, else 0. */
+int sm_allocator_thread_cache_exists(sm_allocator a);
+
+/* A block of at least `bytes` bytes aligned to `alignment`; NULL when the
+ * alignment is invalid, the size is too large, or memory is exhausted. */
+void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment);
+
+/* Frees p (NULL ignored). Not-owned pointers are ignored. */
+void sm_free(sm_allocator a, void *p);
+
+/* Frees count pointers (NULL entries ignored, refused ones ignored). */
+void sm_free_batch(sm_allocator a, void **ptrs, size_t count);
+
+/* Resizes: sm_realloc(a, NULL, n, al) is sm_malloc(a, n, al). p is returned
+ * unchanged when its block already holds `bytes`, meets `alignment` and is
+ * where a fresh sm_malloc(a, bytes, alignment) would put it (same bucket, or
+ * a fallback block at most twice the request when the request is too large
+ * for any bucket); otherwise a new block gets min(old usable, bytes) bytes
+ * of p's contents and p is freed. NULL (p unchanged and still valid) on
+ * invalid alignment, too large a size, exhaustion, or a p this allocator
+ * does not own. */
+void *sm_realloc(sm_allocator a, void *p, size_t bytes, size_t alignment);
+
+/* Usable size of the live block p (16*(i+1) for bucket i, the rounded
+ * request for fallback blocks); 0 when p is not a live block of `a`. */
+size_t sm_msize(sm_allocator a, void *p);
+
+/* Bucket index of the live bucket block p; -1 for anything else (fallback
+ * blocks, free blocks, foreign or interior pointers, NULL). */
+int32_t sm_mbucket(sm_allocator a, void *p);
+
+/* SM_OK when p was freed (or is NULL); SM_ERR_DOUBLE_FREE or
+ * SM_ERR_NOT_OWNED otherwise, and then nothing changed. */
+int sm_free_checked(sm_allocator a, void *p);
+
+/* Frees the valid pointers of ptrs[0..count), setting each freed entry to
+ * NULL and leaving refused ones in place; returns how many were refused.
+ * Blocks are returned to the shared lists with one CAS per bucket. */
+size_t sm_free_batch_checked(sm_allocator a, void **ptrs, size_t count);
+
+/* 1 when p is a live bucket block or a live fallback block of `a`, else 0. */
+int sm_owns(sm_allocator a, const void *p);
+
+size_t sm_bucket_count(sm_allocator a);    /* 0 for NULL */
+size_t sm_max_block_size(sm_allocator a);  /* 16 * bucket_count, 0 for NULL */
+
+/* Statistics, available in every build. Counters only grow, except the
+ * *_in_use and blocks_cached gauges. */
+typedef struct sm_bucket_stats {
+    uint64_t block_size;      /* 16*(i+1) */
+    uint64_t blocks_total;    /* capacity of the bucket */
+    uint64_t blocks_touched;  /* blocks ever handed out (pages touched) */
+    uint64_t blocks_in_use;   /* allocated and not yet freed */
+    uint64_t blocks_cached;   /* free, sitting in live thread caches */
+    uint64_t cache_hits;      /* allocations served by a thread cache */
+    uint64_t global_hits;     /* allocations served by the shared bucket */
+    uint64_t fallbacks;       /* allocations for this bucket that went to
+                                 the fallback because it was exhausted */
+} sm_bucket_stats;
+
+typedef struct sm_stats {
+    size_t bucket_count;
+    sm_bucket_stats buckets[SM_MAX_BUCKETS]; /* [0, bucket_count) valid */
+    uint64_t fallback_allocs;        /* all fallback allocations, any cause */
+    uint64_t fallback_blocks_in_use;
+    uint64_t fallback_bytes_in_use;  /* sum of their usable sizes */
+    uint64_t thread_caches;          /* live thread caches for this allocator */
+} sm_stats;
+
+/* Fills *out (zeroed first). With a NULL allocator only zeroes. */
+void sm_get_stats(sm_allocator a, sm_stats *out);
+
+/* Walks every structure and returns the number of broken invariants
+ * (0 = consistent). Quiescent allocators only (see the contract). */
+int sm_check(sm_allocator a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
