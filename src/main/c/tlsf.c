@@ -137,6 +137,12 @@ _Static_assert(TLSF_ALIGN_MAX >= (int)ALIGN_SIZE && (TLSF_ALIGN_MAX & (TLSF_ALIG
  * ALIGN_SIZE, so every payload is ALIGN_SIZE aligned, and the usable bytes
  * are size - WORD_SIZE (the payload runs up to the next header word,
  * including the next block's prev_phys_block slot).
+ *
+ * Why usable sizes are k * ALIGN_SIZE - WORD_SIZE (24, 40, 56 ... on 64-bit,
+ * as in glibc) rather than ALIGN_SIZE multiples: with a one-word header,
+ * two consecutive payloads are both ALIGN_SIZE aligned only if the stride
+ * is an ALIGN_SIZE multiple; whole-multiple payloads would need a second
+ * header word per used block.
  * ---------------------------------------------------------------------- */
 
 typedef struct block_header {
@@ -572,7 +578,8 @@ static void block_release(control_t *c, pool_header_t *p, block_header_t *b)
     live_clear(p, block_to_ptr(b));
     c->used_count--;
     c->used_sum -= block_size(b);
-    b->size = (b->size & ~BLOCK_ALIGNED) | BLOCK_FREE;
+    block_clear_aligned(b);
+    block_set_free(b);
     b = block_merge_prev(c, b);
     b = block_merge_next(c, b);
     block_set_prev_free(block_link_next(b));
@@ -622,6 +629,16 @@ static inline size_t natural_align(const void *ptr)
     return (low == 0 || low > TLSF_ALIGN_MAX) ? (size_t)TLSF_ALIGN_MAX : low;
 }
 
+/* Whether a region of `bytes` can be a pool, on its own. */
+static int pool_size_check(size_t bytes, pool_layout_t *lay)
+{
+    if (!pool_layout(bytes, lay))
+        return TLSF_ERR_TOO_SMALL;
+    if (lay->sentinel - lay->first_block > BLOCK_SIZE_MAX)
+        return TLSF_ERR_TOO_BIG;
+    return TLSF_OK;
+}
+
 /* Writes a pool into [mem, mem+bytes); `range_begin` and `accounted` cover
  * the control structure too for the first pool. */
 static int pool_init(control_t *c, void *mem, size_t bytes, const void *range_begin,
@@ -631,17 +648,18 @@ static int pool_init(control_t *c, void *mem, size_t bytes, const void *range_be
     pool_header_t *p, **tail;
     block_header_t *b, *sentinel;
     char *base = (char *)mem;
-    if (!pool_layout(bytes, &lay))
-        return TLSF_ERR_TOO_SMALL;
-    if (lay.sentinel - lay.first_block > BLOCK_SIZE_MAX)
-        return TLSF_ERR_TOO_BIG;
+    int rc = pool_size_check(bytes, &lay);
+    if (rc != TLSF_OK)
+        return rc;
 
     p = (pool_header_t *)mem;
     p->next = NULL;
     p->range_begin = (const char *)range_begin;
     p->range_end = base + bytes;
     p->live = (size_t *)(void *)(base + align_up(sizeof(pool_header_t), ALIGN_SIZE));
-    memset(p->live, 0, lay.live_words * WORD_SIZE);
+    /* The padding up to the first block is zeroed too: tlsf_check counts
+     * every bit of the region. */
+    memset(p->live, 0, align_up(lay.live_words * WORD_SIZE, ALIGN_SIZE));
     b = offset_to_block(base, lay.first_block);
     sentinel = offset_to_block(base, lay.sentinel);
     p->area = (char *)block_to_ptr(b);
@@ -741,7 +759,7 @@ static int check_pool(const pool_header_t *p, walk_totals_t *w)
             break;
         }
         if (size < BLOCK_SIZE_MIN || size > (size_t)(p->limit - (const char *)b))
-            return block_is_last(b) ? TLSF_INV_SENTINEL : TLSF_INV_BLOCK_SIZE;
+            return TLSF_INV_BLOCK_SIZE;
         if (block_is_free(b) && prev_free)
             return TLSF_INV_ADJACENT_FREE;
         if (block_is_prev_free(b) != prev_free)
@@ -800,11 +818,10 @@ size_t tlsf_pool_size_for(size_t bytes, size_t align)
     pool_layout_t lay;
     if (!need)
         return 0;
-    if (align > ALIGN_SIZE) {
-        if (!is_pow2(align) || align > TLSF_ALIGN_MAX)
-            return 0;
-        need += align + BLOCK_SIZE_MIN;
-    }
+    if (align > 1 && (!is_pow2(align) || align > TLSF_ALIGN_MAX))
+        return 0;
+    if (align > ALIGN_SIZE)
+        need += align + BLOCK_SIZE_MIN; /* as block_alloc_aligned searches */
     if (need > BLOCK_SIZE_MAX)
         return 0;
     /* The fresh pool's one free block heads its list, so block_locate_free
@@ -857,8 +874,14 @@ int tlsf_add_pool(tlsf_t t, void *mem, size_t bytes)
 {
     const pool_header_t *p;
     const char *lo = (const char *)mem;
+    pool_layout_t lay;
+    int rc;
     if (!t || !range_ok(mem, bytes))
         return TLSF_ERR_ARG;
+    /* The region on its own first, then against the pools. */
+    rc = pool_size_check(bytes, &lay);
+    if (rc != TLSF_OK)
+        return rc;
     for (p = t->pools; p; p = p->next)
         if (lo < p->range_end && lo + bytes > p->range_begin)
             return TLSF_ERR_OVERLAP;

@@ -22,9 +22,10 @@
  *     64-bit targets, 8 on 32-bit (two machine words, like glibc).
  *   - A used block costs exactly one word (sizeof(size_t)) of header.
  *   - malloc, free, memalign and the in-place paths of realloc are O(1) in
- *     the number of blocks; validating a pointer (free, realloc, owns) also
- *     walks the pool list, O(1) for the most recently used pool and
- *     O(number of pools) otherwise.
+ *     the number of blocks. Finding a block's pool (to validate a pointer
+ *     in free/realloc/owns, or to mark a new block live) is O(1) when it is
+ *     the most recently used pool and O(number of pools) otherwise, so
+ *     prefer few large pools.
  *   - Freeing a block and then asking for the same size again succeeds.
  *   - tlsf_free never corrupts the heap on a double free or a foreign
  *     pointer: it ignores pointers that are not live blocks of the heap.

@@ -78,6 +78,7 @@ static int pool_has_live_block(int k)
  * when it is not a live block. */
 static unsigned char *suspicious_pointer(fuzz_input *in)
 {
+    static unsigned char outside[64]; /* never part of a pool */
     uint32_t kind = fuzz_u8(in) % 5, i = fuzz_u8(in);
     slot *s = &slots[i % SLOTS];
     switch (kind) {
@@ -85,7 +86,7 @@ static unsigned char *suspicious_pointer(fuzz_input *in)
     case 1: return s->ptr ? s->ptr + 1 + (i % (s->size ? s->size : 1)) : NULL;
     case 2: return first_region + fuzz_u16(in) % FIRST_BYTES;
     case 3: return extra_region[i % EXTRA_POOLS] + fuzz_u16(in) % EXTRA_BYTES;
-    default: return (unsigned char *)&kind; /* the stack: never a block */
+    default: return outside + i % sizeof outside;
     }
 }
 
