@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds nalloc from source and runs every test: the C suite (gcc, plain),
+# Builds nalloc from source and runs every test: the Java build and its
+# JUnit tests (Maven: C core via CMake, JNI library via JavaCPP, unit tests,
+# then the fresh-JVM loading test on the packaged jars), the C suite (gcc),
 # the same suite under AddressSanitizer+UndefinedBehaviorSanitizer (clang),
 # the concurrent tests under ThreadSanitizer (clang), and the libFuzzer
 # harnesses for a bounded time. Exits non-zero on the first failure.
@@ -24,6 +26,9 @@ need_clang() {
     return 1
   fi
 }
+
+step "Java: mvn verify (C core, JNI library, JUnit, classifier jar, fresh-JVM load)"
+mvn -B -ntp verify
 
 step "C core: gcc, -Wall -Wextra -Werror, ctest"
 cmake -S . -B "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

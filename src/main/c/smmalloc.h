@@ -48,7 +48,7 @@
 extern "C" {
 #endif
 
-typedef struct sm_allocator *sm_allocator;
+typedef struct sm_allocator_s *sm_allocator;
 
 typedef enum {
     SM_CACHE_COLD = 0, /* cache starts empty */

@@ -27,8 +27,8 @@ public final class SmmallocNative {
 
     private SmmallocNative() {}
 
-    /** C++ spelling of the sm_allocator handle type (see nalloc_jni.h). */
-    static final String SM_ALLOCATOR = "nalloc_smmalloc::sm_allocator";
+    /** The C handle type, for {@code @Cast} on allocator parameters. */
+    static final String SM_ALLOCATOR = "sm_allocator";
 
     // Constants of smmalloc.h (NativeConstantsTest checks them against the C header).
     public static final int SM_CACHE_COLD = 0;

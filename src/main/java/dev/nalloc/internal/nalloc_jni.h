@@ -15,21 +15,7 @@
 #include <stdint.h>
 #include "tlsf.h"
 
-/* smmalloc.h declares its handle as `typedef struct sm_allocator *sm_allocator;`:
- * valid C, but ill-formed C++ (a typedef may not reuse the name of a different
- * class in the same scope), and then every prototype taking sm_allocator is
- * unusable from C++. Until the header gives the struct tag its own name, it is
- * included inside a namespace: there the typedef names
- * nalloc_smmalloc::sm_allocator while `struct sm_allocator` refers to the
- * global tag declared first, so both names coexist. The functions keep their C
- * linkage (extern "C" inside a namespace names the same C symbols). This also
- * works unchanged once the header is fixed; the bindings therefore always cast
- * to nalloc_smmalloc::sm_allocator. */
-struct sm_allocator;
-namespace nalloc_smmalloc {
 #include "smmalloc.h"
-}
-using namespace nalloc_smmalloc;
 
 #define NALLOC_TLSF_STATS_LONGS 6
 #define NALLOC_SM_STATS_HEADER_LONGS 5
@@ -55,7 +41,7 @@ static inline jint nalloc_tlsf_stats_longs(tlsf_t t, jlong *out, jint len)
  *  fallback_bytes_in_use, thread_caches], then per bucket i at 5 + 8*i:
  * [block_size, blocks_total, blocks_touched, blocks_in_use, blocks_cached,
  *  cache_hits, global_hits, fallbacks]. */
-static inline jint nalloc_sm_stats_longs(nalloc_smmalloc::sm_allocator a, jlong *out, jint len)
+static inline jint nalloc_sm_stats_longs(sm_allocator a, jlong *out, jint len)
 {
     sm_stats s;
     sm_get_stats(a, &s);

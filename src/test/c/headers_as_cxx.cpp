@@ -1,0 +1,13 @@
+// The JNI glue that JavaCPP generates is C++, so both public headers must be
+// valid C++ as well as C11. Compiling this file is the whole test.
+#include "smmalloc.h"
+#include "tlsf.h"
+
+extern "C++" int nalloc_headers_as_cxx(void);
+int nalloc_headers_as_cxx(void)
+{
+    sm_allocator a = sm_allocator_create(1, 4096);
+    tlsf_t t = tlsf_create(nullptr, 0);
+    sm_allocator_destroy(a);
+    return t == nullptr ? 0 : 1;
+}
