@@ -488,14 +488,21 @@ static void block_trim_used(control_t *c, block_header_t *b, size_t size)
 /* The pool whose block area contains addr, or NULL. Reads only pool
  * headers. The last hit is tried first: consecutive calls usually stay in
  * one pool. */
+/* Address comparisons go through uintptr_t: relational operators on
+ * pointers into different objects (a foreign pointer against a pool) are
+ * undefined in C. */
+static inline int addr_within(const void *a, const void *lo, const void *hi)
+{
+    return (uintptr_t)a >= (uintptr_t)lo && (uintptr_t)a < (uintptr_t)hi;
+}
+
 static pool_header_t *pool_find(control_t *c, const void *addr)
 {
-    const char *a = (const char *)addr;
     pool_header_t *p = c->last_hit;
-    if (TLSF_LIKELY(p && a >= p->area && a < p->limit))
+    if (TLSF_LIKELY(p && addr_within(addr, p->area, p->limit)))
         return p;
     for (p = c->pools; p; p = p->next) {
-        if (a >= p->area && a < p->limit) {
+        if (addr_within(addr, p->area, p->limit)) {
             c->last_hit = p;
             return p;
         }
@@ -694,11 +701,10 @@ static int range_ok(const void *mem, size_t bytes)
 /* Pool whose block positions include b (block pointer, not payload). */
 static const pool_header_t *pool_of_block(const control_t *c, const block_header_t *b)
 {
-    const char *a = (const char *)b;
     const pool_header_t *p;
     for (p = c->pools; p; p = p->next) {
         const char *lo = p->area - BLOCK_START_OFFSET;
-        if (a >= lo && a < p->limit && (size_t)(a - lo) % ALIGN_SIZE == 0)
+        if (addr_within(b, lo, p->limit) && ((uintptr_t)b - (uintptr_t)lo) % ALIGN_SIZE == 0)
             return p;
     }
     return NULL;
@@ -883,7 +889,8 @@ int tlsf_add_pool(tlsf_t t, void *mem, size_t bytes)
     if (rc != TLSF_OK)
         return rc;
     for (p = t->pools; p; p = p->next)
-        if (lo < p->range_end && lo + bytes > p->range_begin)
+        if ((uintptr_t)lo < (uintptr_t)p->range_end &&
+            (uintptr_t)lo + bytes > (uintptr_t)p->range_begin)
             return TLSF_ERR_OVERLAP;
     return pool_init(t, mem, bytes, mem, bytes, 0);
 }
