@@ -6,8 +6,10 @@
 # the concurrent tests under ThreadSanitizer (clang), and the libFuzzer
 # harnesses for a bounded time. Exits non-zero on the first failure.
 #
-#   scripts/test.sh            everything
-#   FUZZ_SECONDS=10 scripts/test.sh   shorter fuzz runs
+#   scripts/test.sh                    everything
+#   scripts/test.sh c asan             only the named stages
+#                                      (java, c, asan, tsan, fuzz)
+#   FUZZ_SECONDS=10 scripts/test.sh    shorter fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-60}
 out=${NALLOC_BUILD_ROOT:-build}
 
+stages=${*:-java c asan tsan fuzz}
+want() { case " $stages " in *" $1 "*) return 0;; *) return 1;; esac; }
 step() { printf '\n=== %s\n' "$*"; }
 
 need_clang() {
@@ -27,31 +31,37 @@ need_clang() {
   fi
 }
 
-step "Java: mvn verify (C core, JNI library, JUnit, classifier jar, fresh-JVM load)"
-mvn -B -ntp verify
+if want java; then
+  step "Java: mvn verify (C core, JNI library, JUnit, classifier jar, fresh-JVM load)"
+  mvn -B -ntp verify
+fi
 
-step "C core: gcc, -Wall -Wextra -Werror, ctest"
-cmake -S . -B "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$out/gcc" -j "$jobs"
-ctest --test-dir "$out/gcc" --output-on-failure -j "$jobs"
+if want c; then
+  step "C core: gcc, -Wall -Wextra -Werror, ctest"
+  cmake -S . -B "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$out/gcc" -j "$jobs"
+  ctest --test-dir "$out/gcc" --output-on-failure -j "$jobs"
+fi
 
-if need_clang "sanitizer builds"; then
+if want asan && need_clang "the AddressSanitizer build"; then
   step "C core: clang, AddressSanitizer + UndefinedBehaviorSanitizer, ctest"
   cmake -S . -B "$out/asan" -DCMAKE_C_COMPILER=clang -DNALLOC_SANITIZER=address >/dev/null
   cmake --build "$out/asan" -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$out/asan" --output-on-failure -j "$jobs"
+fi
 
+if want tsan && need_clang "the ThreadSanitizer build"; then
   step "C core: clang, ThreadSanitizer, concurrent tests"
   cmake -S . -B "$out/tsan" -DCMAKE_C_COMPILER=clang -DNALLOC_SANITIZER=thread >/dev/null
   cmake --build "$out/tsan" -j "$jobs"
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 NALLOC_STRESS_SCALE=${NALLOC_STRESS_SCALE_TSAN:-4} \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir "$out/tsan" --output-on-failure -L concurrent
 fi
 
-if need_clang "fuzzing"; then
+if want fuzz && need_clang "fuzzing"; then
   step "libFuzzer: ${fuzz_seconds}s per allocator"
-  cmake -S . -B "$out/fuzz" -DCMAKE_C_COMPILER=clang -DNALLOC_FUZZ=ON -DNALLOC_TESTS=OFF >/dev/null
+  cmake -S . -B "$out/fuzz" -DCMAKE_C_COMPILER=clang -DNALLOC_FUZZ=ON -DNALLOC_TESTS=OFF -DNALLOC_BENCH=OFF >/dev/null
   cmake --build "$out/fuzz" -j "$jobs"
   for target in fuzz_tlsf fuzz_smmalloc; do
     corpus="$out/fuzz/corpus-$target"

@@ -1,0 +1,458 @@
+package dev.nalloc;
+
+import static dev.nalloc.internal.SmmallocNative.*;
+
+import dev.nalloc.internal.SmmallocNative;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A small-block bucket allocator for many threads: lock-free size buckets of 16, 32, ...,
+ * 16 &times; {@code bucketCount} bytes, optional per-thread caches, no header per block, and the
+ * system allocator as fallback for everything a bucket cannot serve (larger blocks, alignments no
+ * bucket block size is a multiple of, an exhausted bucket). Pick it for floods of small blocks
+ * (messages, nodes, small buffers) allocated and freed by several threads.
+ *
+ * <p><b>Thread safety.</b> Every method may be called by any number of threads at once, except
+ * {@link #close()} and {@link #check()}:
+ * <ul>
+ *   <li>{@link #close()} must only be called when no other thread is inside a call on this
+ *       allocator and none will start one (the C contract of {@code sm_allocator_destroy}); calls
+ *       made afterwards from any thread throw {@link IllegalStateException}. The handle is a
+ *       {@code volatile} field (a plain load on x86), so the closed state is seen by every
+ *       thread. Creating, destroying and closing thread caches and {@code close()} are
+ *       serialized by an internal lock (cold paths only), so a worker thread that starts or
+ *       ends while the allocator is being closed is safe; {@code malloc}, {@code free} and the
+ *       other hot methods take no lock and allocate nothing.</li>
+ *   <li>A block may be freed by any thread; as with {@code malloc}, the allocation must
+ *       happen-before the free (hand the address over through a queue, a lock, a volatile,
+ *       ...).</li>
+ *   <li>Thread caches belong to the calling thread: see {@link #createThreadCache}. A thread
+ *       that ends without destroying its cache loses no memory: the C layer's thread-exit hook
+ *       returns the cached blocks.</li>
+ * </ul>
+ *
+ * <p><b>Memory.</b> The buckets live in one reservation of address space of
+ * {@code bucketCount × bucketSizeBytes} bytes, touched (made resident) only as blocks are handed
+ * out. Two allocators share nothing, not even on one thread: a block is only ever accepted by the
+ * allocator that made it.
+ *
+ * <p><b>Errors.</b> As {@link NativeAllocator} states. Double frees of bucket blocks are always
+ * detected (each free is an atomic exchange on a per-block state table), as are frees of
+ * foreign or interior pointers and of fallback blocks already freed (the fallback registry
+ * knows its live blocks): {@link IllegalArgumentException}, allocator unchanged. "Always" holds
+ * while the freed block has not been handed out again: once {@code malloc} reuses an address,
+ * a second free of the old block frees the new one, as with any allocator. Because buckets fall
+ * back to the system allocator, {@code malloc} returns 0 only when the system is out of memory
+ * or the size is absurd (beyond {@code Long.MAX_VALUE - 4096}).
+ */
+public final class Smmalloc implements NativeAllocator {
+    /** The sm_allocator; 0 once closed. Volatile: closed state visible to every thread. */
+    private volatile long handle;
+    private final int bucketCount;
+    /** Serializes close() with thread-cache creation and destruction. */
+    private final Object lifecycle = new Object();
+
+    /**
+     * Creates an allocator with {@code bucketCount} buckets: bucket {@code i} serves blocks of
+     * {@code 16 × (i + 1)} bytes and holds {@code bucketSizeBytes / (16 × (i + 1))} of them.
+     * Only address space is reserved here.
+     *
+     * @param bucketCount 1 to 64 (largest bucket block: 16 × bucketCount bytes)
+     * @param bucketSizeBytes bytes per bucket, 4096 (one page) to 2<sup>30</sup> (1 GiB)
+     * @throws IllegalArgumentException if an argument is outside its limits
+     * @throws OutOfMemoryError if the address space cannot be reserved (the reservation is a
+     *         {@code mmap}, so the JVM's heap size plays no part; think of it as
+     *         {@code ByteBuffer.allocateDirect} failing)
+     */
+    public Smmalloc(int bucketCount, long bucketSizeBytes) {
+        if (bucketCount < 1 || bucketCount > SM_MAX_BUCKETS) {
+            throw new IllegalArgumentException("bucketCount=" + bucketCount + " is not in 1.." + SM_MAX_BUCKETS);
+        }
+        if (bucketSizeBytes < SM_BUCKET_SIZE_MIN || bucketSizeBytes > SM_BUCKET_SIZE_MAX) {
+            throw new IllegalArgumentException("bucketSizeBytes=" + bucketSizeBytes + " is not in "
+                    + SM_BUCKET_SIZE_MIN + ".." + SM_BUCKET_SIZE_MAX);
+        }
+        long h = sm_allocator_create(bucketCount, bucketSizeBytes);
+        if (h == 0) {
+            throw new OutOfMemoryError("cannot reserve address space for bucketCount=" + bucketCount
+                    + " bucketSizeBytes=" + bucketSizeBytes);
+        }
+        this.bucketCount = bucketCount;
+        this.handle = h;
+    }
+
+    private long handle() {
+        long h = handle;
+        if (h == 0) {
+            throw Blocks.closed("Smmalloc");
+        }
+        return h;
+    }
+
+    /**
+     * The number of buckets given to the constructor.
+     *
+     * @return 1 to 64
+     */
+    public int bucketCount() {
+        return bucketCount;
+    }
+
+    // ---- thread caches ----
+
+    /**
+     * Gives the calling thread a cache for this allocator: per bucket, up to
+     * {@code max(1, cacheBytesPerBucket / block size)} free blocks that the thread allocates and
+     * frees without touching the shared lists. An existing cache of this thread for this
+     * allocator is destroyed first. Without a cache every call takes the shared lock-free lists,
+     * which is correct but slower under contention. If the C layer cannot get memory for the
+     * cache, the thread simply has none ({@link #hasThreadCache()} says so).
+     *
+     * <p>Destroy it with {@link #destroyThreadCache()} on the same thread, or prefer the scoped
+     * forms {@link #threadCache} (try-with-resources) and {@link #threadFactory} (executor
+     * threads). A thread that ends without destroying it loses no memory.
+     *
+     * @param cacheBytesPerBucket bytes of blocks cached per bucket, {@code >= 1}
+     * @param warmup how much of the cache to fill now
+     * @throws IllegalArgumentException if {@code cacheBytesPerBucket < 1}
+     * @throws NullPointerException if {@code warmup} is null
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public void createThreadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
+        checkCacheArguments(cacheBytesPerBucket, warmup);
+        synchronized (lifecycle) {
+            sm_allocator_thread_cache_create(handle(), warmup.nativeValue, cacheBytesPerBucket);
+        }
+    }
+
+    /**
+     * Returns the calling thread's cached blocks to the shared lists and frees its cache for this
+     * allocator; does nothing when it has none.
+     *
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public void destroyThreadCache() {
+        synchronized (lifecycle) {
+            sm_allocator_thread_cache_destroy(handle());
+        }
+    }
+
+    /**
+     * Whether the calling thread has a cache for this allocator.
+     *
+     * @return true when it has one
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public boolean hasThreadCache() {
+        return sm_allocator_thread_cache_exists(handle()) != 0;
+    }
+
+    /**
+     * Creates a cache for the calling thread, as {@link #createThreadCache}, that the returned
+     * scope destroys when it is closed:
+     * <pre>{@code
+     * try (ThreadCache cache = smmalloc.threadCache(4096, CacheWarmup.WARM)) {
+     *     ... allocate and free on this thread ...
+     * }
+     * }</pre>
+     * Scopes do not nest: a thread has at most one cache per allocator, and closing the inner
+     * scope leaves the thread without one.
+     *
+     * @param cacheBytesPerBucket bytes of blocks cached per bucket, {@code >= 1}
+     * @param warmup how much of the cache to fill now
+     * @return the scope, to be closed on this thread
+     * @throws IllegalArgumentException if {@code cacheBytesPerBucket < 1}
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public ThreadCache threadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
+        createThreadCache(cacheBytesPerBucket, warmup);
+        return new ThreadCache(this, Thread.currentThread());
+    }
+
+    /**
+     * A thread factory whose threads have a cache for this allocator while they run, so an
+     * executor gets caches in one line:
+     * {@code Executors.newFixedThreadPool(4, smmalloc.threadFactory(4096, CacheWarmup.WARM))}.
+     * Threads are made by {@link java.util.concurrent.Executors#defaultThreadFactory()}; see
+     * {@link SmmallocThreadFactory} for the contract and for wrapping another factory.
+     *
+     * @param cacheBytesPerBucket bytes of blocks cached per bucket, {@code >= 1}
+     * @param warmup how much of each cache to fill when its thread starts
+     * @return a new factory
+     * @throws IllegalArgumentException if {@code cacheBytesPerBucket < 1}
+     */
+    public SmmallocThreadFactory threadFactory(long cacheBytesPerBucket, CacheWarmup warmup) {
+        return new SmmallocThreadFactory(this, cacheBytesPerBucket, warmup);
+    }
+
+    static void checkCacheArguments(long cacheBytesPerBucket, CacheWarmup warmup) {
+        Objects.requireNonNull(warmup, "warmup");
+        if (cacheBytesPerBucket < 1) {
+            throw new IllegalArgumentException("cacheBytesPerBucket=" + cacheBytesPerBucket + " is below 1");
+        }
+    }
+
+    /** createThreadCache, or false when the allocator is already closed. */
+    boolean createThreadCacheIfOpen(long cacheBytesPerBucket, CacheWarmup warmup) {
+        synchronized (lifecycle) {
+            long h = handle;
+            if (h == 0) {
+                return false;
+            }
+            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+            return true;
+        }
+    }
+
+    /** destroyThreadCache, or nothing when the allocator is already closed. */
+    void destroyThreadCacheIfOpen() {
+        synchronized (lifecycle) {
+            long h = handle;
+            if (h != 0) {
+                sm_allocator_thread_cache_destroy(h);
+            }
+        }
+    }
+
+    // ---- hot path ----
+
+    /** {@inheritDoc} Sizes up to 16 × bucketCount bytes come from a bucket. */
+    @Override
+    public long malloc(long size) {
+        long h = handle();
+        Blocks.checkSize(size);
+        return sm_malloc(h, size, 0);
+    }
+
+    /**
+     * {@inheritDoc} A bucket serves the request when its block size is a multiple of
+     * {@code alignment}; otherwise the system allocator does.
+     */
+    @Override
+    public long malloc(long size, long alignment) {
+        long h = handle();
+        Blocks.checkSize(size);
+        Blocks.checkAlignment(alignment);
+        return sm_malloc(h, size, alignment);
+    }
+
+    /** {@inheritDoc} Double frees of bucket blocks are always detected (see the class notes). */
+    @Override
+    public void free(long address) {
+        long h = handle();
+        if (address != 0) {
+            int rc = sm_free_checked(h, address);
+            if (rc != SM_OK) {
+                throw notLive(address, rc);
+            }
+        }
+    }
+
+    /**
+     * Frees {@code addresses[0..count)} in one native call (blocks go back to the shared lists
+     * with one CAS per bucket). 0 entries are skipped.
+     *
+     * <p><b>The array is modified:</b> each entry that is freed is set to 0, so afterwards the
+     * non-zero entries of {@code [0, count)} are exactly the refused ones. The array is pinned,
+     * not copied. Entries that are not live blocks of this allocator are refused and left in
+     * place; the valid blocks of the batch are freed anyway, and then an
+     * {@link IllegalArgumentException} lists the refused addresses.
+     *
+     * @param addresses blocks to free, 0 entries allowed
+     * @param count number of leading entries to free
+     * @throws IndexOutOfBoundsException if {@code count} is negative or exceeds the array length
+     * @throws IllegalArgumentException after the call, if some entries were refused
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public void free(long[] addresses, int count) {
+        long h = handle();
+        long refused = SmmallocNative.sm_free_batch_checked(h, addresses, count);
+        if (refused != 0) {
+            throw refusedBatch(addresses, count, refused);
+        }
+    }
+
+    private static IllegalArgumentException refusedBatch(long[] addresses, int count, long refused) {
+        StringBuilder message = new StringBuilder("refused=").append(refused).append(" of count=").append(count)
+                .append(" are not live blocks of this allocator (double free or foreign pointer):");
+        int listed = 0;
+        for (int i = 0; i < count && listed < 16; i++) {
+            if (addresses[i] != 0) {
+                message.append(listed == 0 ? " " : ", ").append("addresses[").append(i).append("]=")
+                        .append(Blocks.hex(addresses[i]));
+                listed++;
+            }
+        }
+        if (listed < refused) {
+            message.append(", ...");
+        }
+        message.append("; the other blocks were freed and their entries set to 0");
+        return new IllegalArgumentException(message.toString());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The block is returned unchanged when it already fits where a fresh
+     * {@code malloc(size)} would put it (same bucket); otherwise the contents move to a new
+     * block. {@code size} 0 moves the block to the smallest bucket.
+     */
+    @Override
+    public long realloc(long address, long size) {
+        long h = handle();
+        Blocks.checkSize(size);
+        return address == 0 ? sm_malloc(h, size, 0) : reallocLive(h, address, size, 0);
+    }
+
+    /**
+     * As {@link #realloc(long, long)}, and the result is aligned to {@code alignment}.
+     *
+     * @param address a live block of this allocator, or 0 to allocate
+     * @param size new requested bytes, {@code >= 0}
+     * @param alignment a power of two from 1 to {@value #ALIGNMENT_MAX}
+     * @return the block's (possibly new) address; 0 when the request cannot be satisfied, and
+     *         then {@code address} is still valid and unchanged
+     * @throws IllegalArgumentException if {@code size} is negative, {@code alignment} is bad or
+     *         {@code address} is not a live block of this allocator
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public long realloc(long address, long size, long alignment) {
+        long h = handle();
+        Blocks.checkSize(size);
+        Blocks.checkAlignment(alignment);
+        return address == 0 ? sm_malloc(h, size, alignment) : reallocLive(h, address, size, alignment);
+    }
+
+    private static long reallocLive(long h, long address, long size, long alignment) {
+        long p = sm_realloc(h, address, size, alignment);
+        // sm_realloc refuses non-live blocks without touching them: tell exhaustion from a bad
+        // address only on this (cold) path.
+        if (p == 0 && sm_owns(h, address) == 0) {
+            throw notLive(address, SM_ERR_NOT_OWNED);
+        }
+        return p;
+    }
+
+    /** {@inheritDoc} 16 × (i + 1) for a block of bucket i, the rounded request for others. */
+    @Override
+    public long size(long address) {
+        long usable = sm_msize(handle(), address);
+        if (usable == 0) {
+            throw notLive(address, SM_ERR_NOT_OWNED);
+        }
+        return usable;
+    }
+
+    /**
+     * The bucket a block belongs to. Never throws for an address that is not a live bucket
+     * block: use it to tell bucket blocks from fallback blocks, or blocks of this allocator from
+     * others.
+     *
+     * @param address any address
+     * @return 0 to {@code bucketCount() - 1} for a live bucket block of this allocator; -1 for
+     *         anything else (fallback blocks, freed blocks, foreign or interior pointers, 0)
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public int bucket(long address) {
+        return sm_mbucket(handle(), address);
+    }
+
+    private static IllegalArgumentException notLive(long address, int rc) {
+        return Blocks.notLive(address, "allocator", rc == SM_ERR_DOUBLE_FREE ? "double free"
+                : "double free or foreign pointer");
+    }
+
+    /**
+     * A direct buffer over the whole usable size of a block, without copying: native byte order,
+     * position 0, limit = capacity = {@link #size(long)}.
+     *
+     * <p>The view is raw: it does not keep the block alive and is not invalidated by
+     * {@code free}, {@code realloc} or {@code close}. Using it after the block is freed or moved
+     * reads or corrupts other memory and may crash the JVM; drop the view first.
+     *
+     * @param address a live block of this allocator
+     * @return a new buffer over the block
+     * @throws IllegalArgumentException if {@code address} is not a live block
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public ByteBuffer view(long address) {
+        return Blocks.view(address, size(address));
+    }
+
+    /**
+     * A direct buffer over the first {@code length} bytes of a block, as {@link #view(long)}.
+     *
+     * @param address a live block of this allocator
+     * @param length bytes, 0 to {@link #size(long) size(address)}
+     * @return a new buffer over the block
+     * @throws IllegalArgumentException if {@code address} is not a live block or {@code length}
+     *         is outside 0..usable size
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public ByteBuffer view(long address, int length) {
+        return Blocks.view(address, length, size(address));
+    }
+
+    // ---- introspection ----
+
+    /**
+     * A snapshot of the allocator's counters; may be taken while other threads allocate.
+     *
+     * @return a new snapshot
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public SmmallocStats stats() {
+        long[] s = new long[SM_STATS_HEADER_LONGS + bucketCount * SM_BUCKET_STATS_LONGS];
+        sm_get_stats(handle(), s);
+        List<SmmallocStats.BucketStats> buckets = new ArrayList<>(bucketCount);
+        for (int b = 0; b < bucketCount; b++) {
+            int i = smBucketStatsIndex(b, 0);
+            buckets.add(new SmmallocStats.BucketStats(s[i + SM_BUCKET_BLOCK_SIZE], s[i + SM_BUCKET_BLOCKS_TOTAL],
+                    s[i + SM_BUCKET_BLOCKS_TOUCHED], s[i + SM_BUCKET_BLOCKS_IN_USE], s[i + SM_BUCKET_BLOCKS_CACHED],
+                    s[i + SM_BUCKET_CACHE_HITS], s[i + SM_BUCKET_GLOBAL_HITS], s[i + SM_BUCKET_FALLBACKS]));
+        }
+        return new SmmallocStats(buckets, s[SM_STATS_FALLBACK_ALLOCS], s[SM_STATS_FALLBACK_BLOCKS_IN_USE],
+                s[SM_STATS_FALLBACK_BYTES_IN_USE], s[SM_STATS_THREAD_CACHES]);
+    }
+
+    /**
+     * Walks every structure (free lists, state table, caches, fallback registry) and verifies
+     * the invariants. Only while no other thread uses the allocator (quiescent); for tests and
+     * debugging.
+     *
+     * @throws IllegalStateException with the number of broken invariants, or if closed
+     */
+    public void check() {
+        int broken = sm_check(handle());
+        if (broken != 0) {
+            throw new IllegalStateException("smmalloc invariants broken=" + broken + " (sm_check)");
+        }
+    }
+
+    /**
+     * Releases the reservation, every live fallback block and the calling thread's cache. Only
+     * when no other thread is inside a call on this allocator (see the class notes); calls made
+     * afterwards from any thread throw {@link IllegalStateException}. Other threads' idle caches
+     * are released by those threads at exit or at their next smmalloc call. Calling it again does
+     * nothing.
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            long h = handle;
+            if (h != 0) {
+                handle = 0;
+                sm_allocator_destroy(h);
+            }
+        }
+    }
+
+    /** {@code "Smmalloc[buckets=8]"} or {@code "Smmalloc[closed]"}; no native call. */
+    @Override
+    public String toString() {
+        return handle == 0 ? "Smmalloc[closed]" : "Smmalloc[buckets=" + bucketCount + "]";
+    }
+}

@@ -1,0 +1,54 @@
+/* nalloc_java.h - small C++ helpers for the public Java API (dev.nalloc),
+ * compiled into libjninalloc by JavaCPP and bound by SystemNative.
+ *
+ * Not part of the C core. Each helper is one JNI transition from Java and
+ * allocates no Java object except nalloc_direct_buffer's ByteBuffer.
+ */
+#ifndef NALLOC_JAVA_H
+#define NALLOC_JAVA_H
+
+#include <jni.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include "tlsf.h"
+
+/* Memory from the system allocator aligned to `alignment` (a power of two,
+ * at least sizeof(void*)), or NULL. Release with nalloc_system_free. */
+static inline void *nalloc_system_alloc(size_t alignment, size_t bytes)
+{
+    if (bytes == 0) bytes = 1;
+#ifdef _WIN32
+    return _aligned_malloc(bytes, alignment);
+#else
+    void *p = NULL;
+    return posix_memalign(&p, alignment, bytes) == 0 ? p : NULL;
+#endif
+}
+
+static inline void nalloc_system_free(void *p)
+{
+#ifdef _WIN32
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}
+
+/* A direct java.nio.ByteBuffer over [address, address + capacity), no copy
+ * (JNI NewDirectByteBuffer; big-endian like every new buffer). NULL with a
+ * pending exception if the JVM cannot make one. env and the calling class
+ * are passed by JavaCPP for @Raw(withEnv = true). */
+static inline jobject nalloc_direct_buffer(JNIEnv *env, jclass, void *address, jlong capacity)
+{
+    return env->NewDirectByteBuffer(address, capacity);
+}
+
+/* Usable bytes of p when it is a live block of heap t, else 0: tlsf_owns and
+ * tlsf_block_size in one transition (tlsf_block_size alone must not be given
+ * a pointer that is not a live block). */
+static inline size_t nalloc_tlsf_usable_size(tlsf_t t, const void *p)
+{
+    return tlsf_owns(t, p) ? tlsf_block_size(p) : 0;
+}
+
+#endif
