@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: builds the jars (skipping tests) and runs the demo — a worker
+# pool with Smmalloc thread caches passing small messages between threads,
+# and a TlsfHeap holding variable-size records — from the packaged jars
+# alone: the main jar, the linux-x86_64 classifier jar and JavaCPP.
+#
+#   scripts/demo.sh [seconds-per-run=2] [threads=3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mvn -B -q -ntp -DskipTests -Dmaven.test.skip.exec=true package
+mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=runtime \
+    -Dmdep.outputFile=target/runtime-classpath.txt >/dev/null
+version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+platform_jar=$(ls target/nalloc-"$version"-*.jar | grep -v -- '-sources\|-javadoc' | head -n 1)
+cp="target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
+exec java -cp "$cp" dev.nalloc.demo.NallocDemo "$@"
