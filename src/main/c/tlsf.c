@@ -20,9 +20,22 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define TLSF_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define TLSF_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* The malloc and free paths are written as small helpers for reading; at
+ * -O2 gcc would keep some of them as calls (each costs a call, a return
+ * and re-reading the control structure), so the hot ones are forced
+ * inline and the rare ones kept out of line. */
+#define TLSF_INLINE   static inline __attribute__((always_inline))
+#define TLSF_NOINLINE static __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define TLSF_LIKELY(x)   (x)
+#define TLSF_UNLIKELY(x) (x)
+#define TLSF_INLINE   static __forceinline
+#define TLSF_NOINLINE static __declspec(noinline)
 #else
 #define TLSF_LIKELY(x)   (x)
 #define TLSF_UNLIKELY(x) (x)
+#define TLSF_INLINE   static inline
+#define TLSF_NOINLINE static
 #endif
 
 /* ------------------------------------------------------------------------
@@ -52,7 +65,10 @@ static inline int tlsf_ffs(uint32_t word) { return tlsf_fls(word & (~word + 1u))
 /* Highest set bit of a size, which may exceed 32 bits on 64-bit targets. */
 static inline int tlsf_fls_sizet(size_t size)
 {
-#if SIZE_MAX > 0xffffffffu
+#if defined(__GNUC__) || defined(__clang__)
+    /* One bsr/lzcnt on 64-bit targets instead of a split at bit 32. */
+    return (int)(sizeof(unsigned long long) * CHAR_BIT) - 1 - __builtin_clzll((unsigned long long)size);
+#elif SIZE_MAX > 0xffffffffu
     uint32_t high = (uint32_t)((uint64_t)size >> 32);
     return high ? 32 + tlsf_fls(high) : tlsf_fls((uint32_t)size);
 #else
@@ -169,7 +185,6 @@ static inline void block_set_size(block_header_t *b, size_t size) { b->size = si
 static inline int block_is_last(const block_header_t *b) { return block_size(b) == 0; }
 
 static inline int block_is_free(const block_header_t *b) { return (b->size & BLOCK_FREE) != 0; }
-static inline void block_set_free(block_header_t *b) { b->size |= BLOCK_FREE; }
 static inline void block_set_used(block_header_t *b) { b->size &= ~BLOCK_FREE; }
 
 static inline int block_is_prev_free(const block_header_t *b) { return (b->size & BLOCK_PREV_FREE) != 0; }
@@ -178,7 +193,6 @@ static inline void block_set_prev_used(block_header_t *b) { b->size &= ~BLOCK_PR
 
 static inline int block_is_aligned(const block_header_t *b) { return (b->size & BLOCK_ALIGNED) != 0; }
 static inline void block_set_aligned(block_header_t *b) { b->size |= BLOCK_ALIGNED; }
-static inline void block_clear_aligned(block_header_t *b) { b->size &= ~BLOCK_ALIGNED; }
 
 /* Via void * so -Wcast-align sees no char-to-struct cast: every block
  * address is ALIGN_SIZE aligned by construction. */
@@ -292,7 +306,7 @@ static inline block_header_t *pool_first_block(const pool_header_t *p)
  *
  * Invariants (tlsf_check verifies each, in this order):
  *  - fl_bitmap bit f is set  <=>  sl_bitmap[f] != 0;
- *    sl_bitmap[f] bit s is set  <=>  blocks[f][s] != &block_null.
+ *    sl_bitmap[f] bit s is set  <=>  list (f,s) != &block_null.
  *  - every block in list (f,s) lies inside a pool, is marked free, has a
  *    size that maps to (f,s), and its prev_free is its list predecessor.
  *  - walking each pool physically: sizes are ALIGN_SIZE multiples
@@ -302,10 +316,14 @@ static inline block_header_t *pool_first_block(const pool_header_t *p)
  *    the successor of a free block has prev_phys_block == that block.
  *  - live bits are set exactly at the payloads of used blocks.
  *  - free blocks walked == entries in all lists.
- *  - free_count/free_sum and used_count/used_sum equal the walk's counts
- *    and stride sums; pool_bytes equals the sum of pool sizes.
+ *  - free_count and used_count/used_sum equal the walk's counts and
+ *    stride sums, area_sum - used_sum equals the walk's free stride sum;
+ *    pool_bytes equals the sum of pool sizes.
  * Counters hold strides (header included) so splits and merges inside one
- * state change nothing; stats subtract one word per block.
+ * state change nothing; stats subtract one word per block. The free stride
+ * sum is not kept: every pool's block area (first block to sentinel) is
+ * tiled exactly by its used and free blocks, so it is area_sum - used_sum,
+ * and malloc/free pay for one sum instead of two.
  * ---------------------------------------------------------------------- */
 
 typedef struct tlsf_control {
@@ -314,119 +332,206 @@ typedef struct tlsf_control {
 
     uint32_t fl_bitmap;
     uint32_t sl_bitmap[FL_INDEX_COUNT];
-    block_header_t *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
+    /* List (fl, sl) is blocks[fl * SL_INDEX_COUNT + sl]: one flat index
+     * names a list, so comparing two lists is one compare and rounding a
+     * request up to the next list is index + 1 (carrying into the next
+     * first level by itself). */
+    block_header_t *blocks[FL_INDEX_COUNT * SL_INDEX_COUNT];
 
     pool_header_t *pools;
     pool_header_t *last_hit; /* most recent pool found by address */
+    /* A guess, never trusted: the list of the free block a free() will
+     * most likely merge with (where the last split or merge left its free
+     * block). free() verifies it against the block's size with one shift
+     * and compare; a right guess lets the list head's address be known
+     * before the neighbour's size is loaded and mapped, which shortens the
+     * dependency chain of a malloc/free sequence. Always a valid index. */
+    int merge_hint;
 
     size_t pool_bytes;
+    size_t area_sum; /* strides of all pools' block areas (first block to sentinel) */
     size_t used_count, used_sum;
-    size_t free_count, free_sum;
+    size_t free_count;
 } control_t;
 
 #define CONTROL_SIZE (align_up(sizeof(control_t), ALIGN_SIZE))
+#define LIST_COUNT (FL_INDEX_COUNT * SL_INDEX_COUNT)
 
 /* ------------------------------------------------------------------------
  * Mapping from sizes to lists.
  * ---------------------------------------------------------------------- */
 
-/* The list whose range holds size. size <= BLOCK_SIZE_MAX. */
+/* The list whose range holds size, as a flat index. size <= BLOCK_SIZE_MAX.
+ * For size >= SMALL_BLOCK_SIZE with top bit f: fl = f - (FL_INDEX_SHIFT - 1)
+ * and sl = (size >> (f - SL_INDEX_COUNT_LOG2)) - SL_INDEX_COUNT, which
+ * fold into one shift and one add. */
+static inline int mapping_index(size_t size)
+{
+    int f;
+    if (size < SMALL_BLOCK_SIZE)
+        return (int)(size >> ALIGN_SIZE_LOG2);
+    f = tlsf_fls_sizet(size);
+    return ((f - FL_INDEX_SHIFT) << SL_INDEX_COUNT_LOG2) + (int)(size >> (f - SL_INDEX_COUNT_LOG2));
+}
+
+/* log2 of the width of list idx: its blocks are exactly the sizes with
+ * size >> list_shift(idx) == list_lower(idx) >> list_shift(idx). */
+static inline int list_shift(int idx)
+{
+    int fl = idx >> SL_INDEX_COUNT_LOG2;
+    return fl ? fl + FL_INDEX_SHIFT - 1 - SL_INDEX_COUNT_LOG2 : ALIGN_SIZE_LOG2;
+}
+
+/* Smallest size of list idx. */
+static inline size_t list_lower(int idx)
+{
+    int fl = idx >> SL_INDEX_COUNT_LOG2;
+    size_t sl = (size_t)(idx & (SL_INDEX_COUNT - 1));
+    return fl ? (SL_INDEX_COUNT + sl) << list_shift(idx) : sl << ALIGN_SIZE_LOG2;
+}
+
+/* list_lower(idx) >> list_shift(idx): the quotient every size of list idx
+ * has by the list's width. */
+static inline size_t list_quotient(int idx)
+{
+    return (size_t)(idx & (SL_INDEX_COUNT - 1)) + (idx >= SL_INDEX_COUNT ? SL_INDEX_COUNT : 0);
+}
+
 static inline void mapping_insert(size_t size, int *fli, int *sli)
 {
-    int fl, sl;
-    if (size < SMALL_BLOCK_SIZE) {
-        fl = 0;
-        sl = (int)(size / (SMALL_BLOCK_SIZE / SL_INDEX_COUNT));
-    } else {
-        fl = tlsf_fls_sizet(size);
-        sl = (int)(size >> (fl - SL_INDEX_COUNT_LOG2)) ^ (1 << SL_INDEX_COUNT_LOG2);
-        fl -= FL_INDEX_SHIFT - 1;
-    }
-    *fli = fl;
-    *sli = sl;
+    int idx = mapping_index(size);
+    *fli = idx >> SL_INDEX_COUNT_LOG2;
+    *sli = idx & (SL_INDEX_COUNT - 1);
 }
 
-/* size rounded up to the start of a list, so that every block of that list
- * and above fits. Can exceed BLOCK_SIZE_MAX (no list then). */
-static inline size_t mapping_round(size_t size)
+/* The first list all of whose blocks hold size: size's own list when size
+ * is that list's lower bound, else the next one. May be LIST_COUNT (no
+ * such list). */
+static inline int mapping_search_index(size_t size)
 {
-    if (size >= SMALL_BLOCK_SIZE) {
-        size_t round = ((size_t)1 << (tlsf_fls_sizet(size) - SL_INDEX_COUNT_LOG2)) - 1;
-        size = (size + round) & ~round;
-    }
-    return size;
+    int f;
+    if (size < SMALL_BLOCK_SIZE)
+        return (int)(size >> ALIGN_SIZE_LOG2); /* linear lists: exact */
+    f = tlsf_fls_sizet(size);
+    return ((f - FL_INDEX_SHIFT) << SL_INDEX_COUNT_LOG2) + (int)(size >> (f - SL_INDEX_COUNT_LOG2)) +
+           ((size & (((size_t)1 << (f - SL_INDEX_COUNT_LOG2)) - 1)) != 0);
 }
 
-/* First non-empty list at or after (fl, sl); NULL if none. */
-static inline block_header_t *search_suitable_block(control_t *c, int *fli, int *sli)
+/* First non-empty list at or after idx (< LIST_COUNT); -1 if none. */
+static inline int search_suitable_list(const control_t *c, int idx)
 {
-    int fl = *fli;
-    uint32_t sl_map = c->sl_bitmap[fl] & (~0u << *sli);
+    int fl = idx >> SL_INDEX_COUNT_LOG2;
+    uint32_t sl_map = c->sl_bitmap[fl] & (~0u << (idx & (SL_INDEX_COUNT - 1)));
     if (!sl_map) {
-        /* Shifting a 32-bit value by 32 is undefined: the top list has no
-         * larger first level. */
-        uint32_t fl_map = fl + 1 < 32 ? c->fl_bitmap & (~0u << (fl + 1)) : 0;
+        /* A 64-bit shift: fl + 1 may be 32, the top list has no larger
+         * first level. */
+        uint32_t fl_map = (uint32_t)((uint64_t)c->fl_bitmap & (~(uint64_t)0 << (fl + 1)));
         if (!fl_map)
-            return NULL;
+            return -1;
         fl = tlsf_ffs(fl_map);
-        *fli = fl;
         sl_map = c->sl_bitmap[fl];
     }
-    *sli = tlsf_ffs(sl_map);
-    return c->blocks[fl][*sli];
+    return (fl << SL_INDEX_COUNT_LOG2) + tlsf_ffs(sl_map);
 }
 
 /* ------------------------------------------------------------------------
- * Free lists. Counters for the free set change only here, so they cannot
- * drift from the lists.
+ * Free lists. The free block count changes only here, so it cannot drift
+ * from the lists. A free block's flags are exactly BLOCK_FREE: its
+ * predecessor is used (no two adjacent free blocks) and it is not ALIGNED.
  * ---------------------------------------------------------------------- */
 
-static void remove_free_block(control_t *c, block_header_t *b, int fl, int sl)
+static inline void list_set_bits(control_t *c, int idx)
+{
+    int fl = idx >> SL_INDEX_COUNT_LOG2;
+    c->fl_bitmap |= 1u << fl;
+    c->sl_bitmap[fl] |= 1u << (idx & (SL_INDEX_COUNT - 1));
+}
+
+static inline void list_clear_bits(control_t *c, int idx)
+{
+    int fl = idx >> SL_INDEX_COUNT_LOG2;
+    c->sl_bitmap[fl] &= ~(1u << (idx & (SL_INDEX_COUNT - 1)));
+    if (!c->sl_bitmap[fl])
+        c->fl_bitmap &= ~(1u << fl);
+}
+
+TLSF_INLINE void remove_free_block(control_t *c, block_header_t *b, int idx)
 {
     block_header_t *prev = b->prev_free;
     block_header_t *next = b->next_free;
     next->prev_free = prev;
     prev->next_free = next;
-    if (c->blocks[fl][sl] == b) {
-        c->blocks[fl][sl] = next;
-        if (next == &c->block_null) {
-            c->sl_bitmap[fl] &= ~(1u << sl);
-            if (!c->sl_bitmap[fl])
-                c->fl_bitmap &= ~(1u << fl);
-        }
+    if (c->blocks[idx] == b) {
+        c->blocks[idx] = next;
+        if (next == &c->block_null)
+            list_clear_bits(c, idx);
     }
     c->free_count--;
-    c->free_sum -= block_size(b);
 }
 
 /* At the head: a block just freed is the first one its list offers, which
  * is what makes "free then malloc the same size" succeed (see
- * block_locate_free). */
-static void insert_free_block(control_t *c, block_header_t *b, int fl, int sl)
+ * block_find_free). */
+TLSF_INLINE void insert_free_block(control_t *c, block_header_t *b, int idx)
 {
-    block_header_t *current = c->blocks[fl][sl];
+    block_header_t *current = c->blocks[idx];
     b->next_free = current;
     b->prev_free = &c->block_null;
     current->prev_free = b;
-    c->blocks[fl][sl] = b;
-    c->fl_bitmap |= 1u << fl;
-    c->sl_bitmap[fl] |= 1u << sl;
+    c->blocks[idx] = b;
+    list_set_bits(c, idx);
     c->free_count++;
-    c->free_sum += block_size(b);
+}
+
+/* Unlinks b, the head of list idx. */
+TLSF_INLINE void pop_head_block(control_t *c, block_header_t *b, int idx)
+{
+    block_header_t *next = b->next_free;
+    next->prev_free = &c->block_null;
+    c->blocks[idx] = next;
+    if (next == &c->block_null)
+        list_clear_bits(c, idx);
+    c->free_count--;
+}
+
+/* Removing `old` from list idx and inserting `b` at the head of the same
+ * list, in one step: the list stays non-empty, so neither bitmap changes,
+ * and the list ends up exactly as remove + insert would leave it. This is
+ * the common case of a split (the rest of a large block stays in its list)
+ * and of a merge with a large successor. */
+TLSF_INLINE void swap_free_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
+{
+    block_header_t *next = old->next_free;
+    if (TLSF_UNLIKELY(c->blocks[idx] != old)) {
+        block_header_t *prev = old->prev_free;
+        next->prev_free = prev;
+        prev->next_free = next;
+        next = c->blocks[idx];
+    }
+    b->next_free = next;
+    b->prev_free = &c->block_null;
+    next->prev_free = b;
+    c->blocks[idx] = b;
+}
+
+/* As swap_free_block when `old` is known to be the head. */
+TLSF_INLINE void swap_head_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
+{
+    block_header_t *next = old->next_free;
+    b->next_free = next;
+    b->prev_free = &c->block_null;
+    next->prev_free = b;
+    c->blocks[idx] = b;
 }
 
 static void block_remove(control_t *c, block_header_t *b)
 {
-    int fl, sl;
-    mapping_insert(block_size(b), &fl, &sl);
-    remove_free_block(c, b, fl, sl);
+    remove_free_block(c, b, mapping_index(block_size(b)));
 }
 
 static void block_insert(control_t *c, block_header_t *b)
 {
-    int fl, sl;
-    mapping_insert(block_size(b), &fl, &sl);
-    insert_free_block(c, b, fl, sl);
+    insert_free_block(c, b, mapping_index(block_size(b)));
 }
 
 /* ------------------------------------------------------------------------
@@ -437,29 +542,6 @@ static void block_insert(control_t *c, block_header_t *b)
 static inline void block_absorb(block_header_t *b, const block_header_t *next)
 {
     b->size += block_size(next);
-}
-
-/* Free b swallows a free predecessor; returns the merged block. */
-static block_header_t *block_merge_prev(control_t *c, block_header_t *b)
-{
-    if (block_is_prev_free(b)) {
-        block_header_t *prev = block_prev(b);
-        block_remove(c, prev);
-        block_absorb(prev, b);
-        b = prev;
-    }
-    return b;
-}
-
-/* Free b swallows a free successor. */
-static block_header_t *block_merge_next(control_t *c, block_header_t *b)
-{
-    block_header_t *next = block_next(b);
-    if (block_is_free(next)) {
-        block_remove(c, next);
-        block_absorb(b, next);
-    }
-    return b;
 }
 
 /* b is used (FREE clear) and its successor is not free. Cuts b to `size`
@@ -486,8 +568,8 @@ static void block_trim_used(control_t *c, block_header_t *b, size_t size)
  * ---------------------------------------------------------------------- */
 
 /* The pool whose block area contains addr, or NULL. Reads only pool
- * headers. The last hit is tried first: consecutive calls usually stay in
- * one pool. */
+ * headers. The last hit is tried first (inline): consecutive calls usually
+ * stay in one pool, and most heaps have only one. */
 /* Address comparisons go through uintptr_t: relational operators on
  * pointers into different objects (a foreign pointer against a pool) are
  * undefined in C. */
@@ -496,11 +578,9 @@ static inline int addr_within(const void *a, const void *lo, const void *hi)
     return (uintptr_t)a >= (uintptr_t)lo && (uintptr_t)a < (uintptr_t)hi;
 }
 
-static pool_header_t *pool_find(control_t *c, const void *addr)
+TLSF_NOINLINE pool_header_t *pool_find_slow(control_t *c, const void *addr)
 {
-    pool_header_t *p = c->last_hit;
-    if (TLSF_LIKELY(p && addr_within(addr, p->area, p->limit)))
-        return p;
+    pool_header_t *p;
     for (p = c->pools; p; p = p->next) {
         if (addr_within(addr, p->area, p->limit)) {
             c->last_hit = p;
@@ -510,8 +590,16 @@ static pool_header_t *pool_find(control_t *c, const void *addr)
     return NULL;
 }
 
+TLSF_INLINE pool_header_t *pool_find(control_t *c, const void *addr)
+{
+    pool_header_t *p = c->last_hit;
+    if (TLSF_LIKELY(p && addr_within(addr, p->area, p->limit)))
+        return p;
+    return pool_find_slow(c, addr);
+}
+
 /* The pool of a live block, or NULL when ptr is not one. */
-static pool_header_t *live_pool(control_t *c, const void *ptr)
+TLSF_INLINE pool_header_t *live_pool(control_t *c, const void *ptr)
 {
     pool_header_t *p;
     if (TLSF_UNLIKELY(!ptr || ((uintptr_t)ptr & (ALIGN_SIZE - 1))))
@@ -533,7 +621,8 @@ static inline size_t adjust_request_size(size_t bytes)
     return size < BLOCK_SIZE_MIN ? BLOCK_SIZE_MIN : size;
 }
 
-/* Finds and unlinks a free block of at least `size` bytes, or NULL.
+/* Finds a free block of at least `size` bytes and returns it still linked
+ * as the head of list *idx, or NULL.
  *
  * The rounded search alone (classic TLSF) never looks at the request's own
  * list, because that list may hold blocks smaller than the request; so a
@@ -542,25 +631,36 @@ static inline size_t adjust_request_size(size_t bytes)
  * search finds nothing, the head of the request's own list is tried: a
  * freed block is inserted at the head, and if it coalesced into a bigger
  * list the rounded search finds it instead. Still O(1). */
-static block_header_t *block_locate_free(control_t *c, size_t size)
+TLSF_INLINE block_header_t *block_find_free(control_t *c, size_t size, int *idx)
 {
-    int fl, sl;
-    block_header_t *b = NULL;
-    size_t rounded;
+    int i = -1;
+    block_header_t *b;
     if (TLSF_UNLIKELY(size > BLOCK_SIZE_MAX))
         return NULL;
-    rounded = mapping_round(size);
-    if (TLSF_LIKELY(rounded <= BLOCK_SIZE_MAX)) {
-        mapping_insert(rounded, &fl, &sl);
-        b = search_suitable_block(c, &fl, &sl);
+    {
+        int s = mapping_search_index(size);
+        if (TLSF_LIKELY(s < LIST_COUNT))
+            i = search_suitable_list(c, s);
     }
-    if (TLSF_UNLIKELY(!b || b == &c->block_null)) {
-        mapping_insert(size, &fl, &sl);
-        b = c->blocks[fl][sl];
+    if (TLSF_UNLIKELY(i < 0)) {
+        i = mapping_index(size);
+        b = c->blocks[i];
         if (b == &c->block_null || block_size(b) < size)
             return NULL;
+    } else {
+        b = c->blocks[i];
     }
-    remove_free_block(c, b, fl, sl);
+    *idx = i;
+    return b;
+}
+
+/* Finds and unlinks a free block of at least `size` bytes, or NULL. */
+static block_header_t *block_locate_free(control_t *c, size_t size)
+{
+    int idx;
+    block_header_t *b = block_find_free(c, size, &idx);
+    if (b)
+        pop_head_block(c, b, idx);
     return b;
 }
 
@@ -578,19 +678,133 @@ static void *block_prepare_used(control_t *c, block_header_t *b, size_t size)
     return ptr;
 }
 
-/* Returns a used block (already validated) to the free lists, merging it
- * with free neighbours. */
+/* tlsf_malloc after the request is sized: block_find_free, then the split
+ * done in place. Same result as block_locate_free + block_prepare_used,
+ * without unlinking and relinking when the rest stays in the block's list,
+ * and with every header word written once. */
+TLSF_INLINE void *heap_malloc(control_t *c, size_t size)
+{
+    int idx;
+    block_header_t *b = block_find_free(c, size, &idx);
+    block_header_t *next;
+    size_t bsize, rest_size;
+    pool_header_t *p;
+    void *ptr;
+    if (TLSF_UNLIKELY(!b))
+        return NULL;
+    bsize = block_size(b);
+    next = offset_to_block(b, bsize);
+    rest_size = bsize - size;
+    if (TLSF_LIKELY(rest_size >= BLOCK_SIZE_MIN)) {
+        block_header_t *rest = offset_to_block(b, size);
+        rest->size = rest_size | BLOCK_FREE; /* predecessor b is used */
+        next->prev_phys_block = rest;        /* next already has PREV_FREE */
+        b->size = size;                      /* used, predecessor used, not aligned */
+        /* rest < bsize, so it stays in b's list when it is at least the
+         * list's lower bound, which depends on idx only (known before b is
+         * loaded, so the test adds one compare after the load). */
+        if (TLSF_LIKELY(rest_size >= list_lower(idx))) {
+            swap_head_block(c, b, rest, idx);
+        } else {
+            pop_head_block(c, b, idx);
+            idx = mapping_index(rest_size);
+            insert_free_block(c, rest, idx);
+        }
+        c->merge_hint = idx;
+    } else {
+        pop_head_block(c, b, idx);
+        b->size = bsize;
+        block_set_prev_used(next);
+        size = bsize;
+    }
+    ptr = block_to_ptr(b);
+    p = pool_find(c, ptr);
+    live_set(p, ptr);
+    c->used_count++;
+    c->used_sum += size;
+    return ptr;
+}
+
+/* Returns a used block, already validated and with its live bit cleared,
+ * to the free lists, merging it with free neighbours. The result is the
+ * same as removing the neighbours and inserting the merged block; when
+ * the merged block lands in its successor's list it takes the successor's
+ * place without touching the bitmaps. */
+TLSF_INLINE void block_free_merge(control_t *c, block_header_t *b)
+{
+    size_t raw = b->size;
+    size_t size = raw & ~BLOCK_FLAGS;
+    block_header_t *next = offset_to_block(b, size);
+    size_t next_raw = next->size;
+    c->used_count--;
+    c->used_sum -= size;
+    if (TLSF_UNLIKELY(raw & BLOCK_PREV_FREE)) {
+        block_header_t *prev = block_prev(b);
+        block_remove(c, prev);
+        size += block_size(prev);
+        b = prev;
+    }
+    if (next_raw & BLOCK_FREE) {
+        size_t next_size = next_raw & ~BLOCK_FLAGS;
+        block_header_t *after = offset_to_block(next, next_size);
+        int guess = c->merge_hint, shift = list_shift(guess);
+        size_t q = list_quotient(guess);
+        size += next_size;
+        b->size = size | BLOCK_FREE;   /* predecessor is used after merging */
+        after->prev_phys_block = b;    /* after already has PREV_FREE */
+        /* A size is in list i exactly when size >> list_shift(i) equals
+         * list_quotient(i): the successor and the merged block both in the
+         * guessed list means the merged block simply takes its place. */
+        if (TLSF_LIKELY(((next_size >> shift) ^ q) == 0 && ((size >> shift) ^ q) == 0)) {
+            swap_free_block(c, next, b, guess);
+        } else {
+            int next_idx = mapping_index(next_size), idx;
+            shift = list_shift(next_idx);
+            if ((size >> shift) == (next_size >> shift)) { /* size > next_size */
+                idx = next_idx;
+                swap_free_block(c, next, b, idx);
+            } else {
+                idx = mapping_index(size);
+                remove_free_block(c, next, next_idx);
+                insert_free_block(c, b, idx);
+            }
+            c->merge_hint = idx;
+        }
+        return;
+    }
+    b->size = size | BLOCK_FREE;
+    next->prev_phys_block = b;
+    next->size = next_raw | BLOCK_PREV_FREE;
+    block_insert(c, b);
+}
+
+/* Returns a used block (already validated) to the free lists. */
 static void block_release(control_t *c, pool_header_t *p, block_header_t *b)
 {
     live_clear(p, block_to_ptr(b));
-    c->used_count--;
-    c->used_sum -= block_size(b);
-    block_clear_aligned(b);
-    block_set_free(b);
-    b = block_merge_prev(c, b);
-    b = block_merge_next(c, b);
-    block_set_prev_free(block_link_next(b));
-    block_insert(c, b);
+    block_free_merge(c, b);
+}
+
+/* tlsf_free_checked without the NULL test: validates ptr against the live
+ * bitmap (alignment, pool, bit) and frees it. The bitmap word is read once
+ * for the test and written once to clear the bit. */
+TLSF_INLINE int heap_free(control_t *c, void *ptr)
+{
+    pool_header_t *p;
+    size_t i, *word, mask;
+    if (TLSF_UNLIKELY(((uintptr_t)ptr & (ALIGN_SIZE - 1)) != 0))
+        return TLSF_ERR_NOT_OWNED;
+    p = pool_find(c, ptr);
+    if (TLSF_UNLIKELY(!p))
+        return TLSF_ERR_NOT_OWNED;
+    i = live_index(p, ptr);
+    word = &p->live[i / BITS_PER_WORD];
+    mask = (size_t)1 << (i % BITS_PER_WORD);
+    if (TLSF_UNLIKELY(!(*word & mask)))
+        return TLSF_ERR_NOT_OWNED;
+    *word &= ~mask;
+    block_free_merge(c, block_from_ptr(ptr));
+    return TLSF_OK;
 }
 
 /* align is a power of two in (ALIGN_SIZE, TLSF_ALIGN_MAX]. */
@@ -685,6 +899,7 @@ static int pool_init(control_t *c, void *mem, size_t bytes, const void *range_be
         ;
     *tail = p;
     c->pool_bytes += accounted;
+    c->area_sum += lay.sentinel - lay.first_block;
     return TLSF_OK;
 }
 
@@ -721,7 +936,7 @@ static int check_lists(const control_t *c, size_t *listed)
         if (fl_bit != (c->sl_bitmap[fl] != 0))
             return TLSF_INV_BITMAP_FL;
         for (sl = 0; sl < SL_INDEX_COUNT; ++sl) {
-            const block_header_t *b = c->blocks[fl][sl];
+            const block_header_t *b = c->blocks[fl * SL_INDEX_COUNT + sl];
             const block_header_t *prev = &c->block_null;
             int sl_bit = (int)((c->sl_bitmap[fl] >> sl) & 1u);
             if (sl_bit != (b != &c->block_null))
@@ -864,13 +1079,15 @@ tlsf_t tlsf_create(void *mem, size_t bytes)
     for (fl = 0; fl < FL_INDEX_COUNT; ++fl) {
         c->sl_bitmap[fl] = 0;
         for (sl = 0; sl < SL_INDEX_COUNT; ++sl)
-            c->blocks[fl][sl] = &c->block_null;
+            c->blocks[fl * SL_INDEX_COUNT + sl] = &c->block_null;
     }
     c->pools = NULL;
     c->last_hit = NULL;
+    c->merge_hint = 0;
     c->pool_bytes = 0;
+    c->area_sum = 0;
     c->used_count = c->used_sum = 0;
-    c->free_count = c->free_sum = 0;
+    c->free_count = 0;
     if (pool_init(c, (char *)mem + CONTROL_SIZE, bytes - CONTROL_SIZE, mem, bytes, 1) != TLSF_OK)
         return NULL;
     return c;
@@ -913,6 +1130,7 @@ int tlsf_remove_pool(tlsf_t t, void *mem)
         if (!block_is_free(b) || (char *)block_next(b) != p->limit)
             return TLSF_ERR_POOL_IN_USE;
         block_remove(t, b);
+        t->area_sum -= block_size(b);
         *link = p->next;
         if (t->last_hit == p)
             t->last_hit = NULL;
@@ -930,13 +1148,9 @@ tlsf_pool_t tlsf_get_pool(tlsf_t t)
 void *tlsf_malloc(tlsf_t t, size_t bytes)
 {
     size_t size = adjust_request_size(bytes);
-    block_header_t *b;
     if (TLSF_UNLIKELY(!t || !size))
         return NULL;
-    b = block_locate_free(t, size);
-    if (TLSF_UNLIKELY(!b))
-        return NULL;
-    return block_prepare_used(t, b, size);
+    return heap_malloc(t, size);
 }
 
 void *tlsf_memalign(tlsf_t t, size_t align, size_t bytes)
@@ -1014,18 +1228,17 @@ void *tlsf_realloc(tlsf_t t, void *ptr, size_t bytes)
 
 int tlsf_free_checked(tlsf_t t, void *ptr)
 {
-    pool_header_t *p;
     if (!ptr)
         return TLSF_OK;
-    if (TLSF_UNLIKELY(!t || !(p = live_pool(t, ptr))))
+    if (TLSF_UNLIKELY(!t))
         return TLSF_ERR_NOT_OWNED;
-    block_release(t, p, block_from_ptr(ptr));
-    return TLSF_OK;
+    return heap_free(t, ptr);
 }
 
 void tlsf_free(tlsf_t t, void *ptr)
 {
-    (void)tlsf_free_checked(t, ptr);
+    if (TLSF_LIKELY(t && ptr))
+        (void)heap_free(t, ptr);
 }
 
 int tlsf_owns(tlsf_t t, const void *ptr)
@@ -1056,7 +1269,7 @@ int tlsf_check(tlsf_t t)
     }
     if (w.free_count != listed)
         return TLSF_INV_FREE_NOT_LISTED;
-    if (w.free_count != t->free_count || w.free_sum != t->free_sum ||
+    if (w.free_count != t->free_count || w.free_sum != t->area_sum - t->used_sum ||
         w.used_count != t->used_count || w.used_sum != t->used_sum ||
         w.pool_bytes != t->pool_bytes)
         return TLSF_INV_STATS;
@@ -1098,7 +1311,7 @@ void tlsf_stats(tlsf_t t, tlsf_stats_t *out)
     out->used_blocks = t->used_count;
     out->free_blocks = t->free_count;
     out->used_bytes = t->used_sum - t->used_count * WORD_SIZE;
-    out->free_bytes = t->free_sum - t->free_count * WORD_SIZE;
+    out->free_bytes = (t->area_sum - t->used_sum) - t->free_count * WORD_SIZE;
     if (t->fl_bitmap) {
         /* The top non-empty list holds the largest block; its blocks span
          * less than one size class, so scan it. */
@@ -1106,7 +1319,7 @@ void tlsf_stats(tlsf_t t, tlsf_stats_t *out)
         int sl = tlsf_fls(t->sl_bitmap[fl]);
         size_t best = 0;
         const block_header_t *b;
-        for (b = t->blocks[fl][sl]; b != &t->block_null; b = b->next_free)
+        for (b = t->blocks[fl * SL_INDEX_COUNT + sl]; b != &t->block_null; b = b->next_free)
             if (block_size(b) > best)
                 best = block_size(b);
         out->largest_free_block = best - WORD_SIZE;
