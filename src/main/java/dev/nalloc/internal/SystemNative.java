@@ -3,6 +3,7 @@ package dev.nalloc.internal;
 import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.NoException;
 import org.bytedeco.javacpp.annotation.Properties;
 import org.bytedeco.javacpp.annotation.Raw;
@@ -40,6 +41,18 @@ public final class SystemNative {
      */
     @Raw(withEnv = true)
     public static native ByteBuffer nalloc_direct_buffer(@Cast("void*") long address, long capacity);
+
+    /**
+     * The C library's plain {@code malloc}, unwrapped: one JNI transition, no checks, 0 when it
+     * fails. A baseline for the JMH benchmarks ("a JNI call to glibc malloc/free"); the public API
+     * does not use it. Release with {@link #nalloc_libc_free}.
+     */
+    @Name("malloc")
+    public static native @Cast("void*") long nalloc_libc_malloc(@Cast("size_t") long bytes);
+
+    /** The C library's plain {@code free} of a block from {@link #nalloc_libc_malloc}; 0 is ignored. */
+    @Name("free")
+    public static native void nalloc_libc_free(@Cast("void*") long address);
 
     /** Usable bytes of {@code ptr} when it is a live block of TLSF heap {@code tlsf}, else 0. */
     public static native @Cast("size_t") long nalloc_tlsf_usable_size(@Cast("tlsf_t") long tlsf, @Cast("const void*") long ptr);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# JMH benchmarks of one malloc+free pair (16, 64, 256 B; 1 and 2 threads): Smmalloc with and
+# without a thread cache, TlsfHeap, SharedTlsfHeap, a Smmalloc ByteBuffer view, glibc malloc/free
+# through JNI, Unsafe.allocateMemory/freeMemory, ByteBuffer.allocateDirect (alone, and with an
+# explicit Unsafe.invokeCleaner free) and, on JDK 22+, Arena.ofConfined() allocate + close.
+#
+#   scripts/bench-java.sh [--quick] [-- JMH options, e.g. 'OneThread\.tlsf' -p size=64]
+#
+#   --quick   1 fork, 2 x 0.5 s warmup, 3 x 0.5 s measurement:  ~7 min on 2 cores, both JDKs
+#   default   2 forks, 5 x 1 s warmup, 5 x 1 s measurement:      ~45 min on 2 cores, both JDKs
+#
+# Builds target/benchmarks.jar with the JDK Maven uses (mvn -Pjmh, tests skipped) and runs it.
+# When that JDK is older than 22 and a JDK 22+ is found (JDK22_HOME, else the newest under
+# /usr/lib/jvm), the jar is rebuilt with it (adding the Arena benchmark, compiled with
+# --release 22) and every benchmark runs a second time on it. Results: target/jmh/jdk<N>.json
+# (JMH's -rf json), jdk<N>.log (JMH's output) and summary.md, the table printed at the end:
+# ns/op per thread and the ratio to Unsafe.allocateMemory of the same size, threads and run.
+# Set NO_JDK22=1 to skip the second JDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+jmh_extra=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) quick=1; shift ;;
+        --) shift; jmh_extra=("$@"); break ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+if [[ $quick == 1 ]]; then
+    jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 500ms)
+else
+    jmh_opts=(-f 2 -wi 5 -w 1s -i 5 -r 1s)
+fi
+
+out=target/jmh
+start=$SECONDS
+
+major() { # java.specification.version of a java binary: 17, 25, ... (1.8 -> 1)
+    "$1" -XshowSettings:properties -version 2>&1 |
+        awk -F'= ' '/java.specification.version/ { split($2, v, "."); print v[1]; exit }'
+}
+
+build() { # $1 = JAVA_HOME for Maven ("" = Maven's default), further args to mvn
+    local home=$1; shift
+    rm -rf target/jmh-classes  # no stale entries in META-INF/BenchmarkList from another JDK's build
+    echo "== build: mvn -Pjmh -DskipTests package $* (JDK ${home:-default})"
+    if [[ -n $home ]]; then
+        JAVA_HOME=$home MAVEN_OPTS="${MAVEN_OPTS:-} $(quiet_unsafe "$home/bin/java")" \
+            mvn -B -q -ntp -Pjmh -DskipTests "$@" package
+    else
+        mvn -B -q -ntp -Pjmh -DskipTests "$@" package
+    fi
+}
+
+quiet_unsafe() { # JDK 23+ warns about sun.misc.Unsafe memory access (JEP 471) unless allowed
+    if [[ $(major "$1") -ge 23 ]]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+}
+
+run() { # $1 = java binary; JMH results -> $out/jdk<N>.{json,log}
+    local java=$1 n flag
+    n=$(major "$java")
+    flag=$(quiet_unsafe "$java")
+    local args=("${jmh_opts[@]}" -rf json -rff "$out/jdk$n.json")
+    [[ -n $flag ]] && args+=(-jvmArgsPrepend "$flag")
+    echo "== JMH on JDK $n ($java): ${jmh_opts[*]} ${jmh_extra[*]:-}"
+    # JMH's full output goes to the log; the terminal gets one progress line per benchmark.
+    $java $flag -jar target/benchmarks.jar "${args[@]}" "${jmh_extra[@]}" 2>&1 | tee "$out/jdk$n.log" |
+        awk '/^# Benchmark:/ { b = $3; q = ""; sub(/^dev\.nalloc\.bench\./, "", b) }
+             /^# Parameters:/ { q = $3 " " $4 " " $5 }
+             /^# Run progress:/ { print "  [" $4 " " $5 " " $6 " " $7 "] " b " " q; fflush() }
+             /<failure>|Exception|^ERROR/ { print; fflush() }'
+    if grep -q '<failure>' "$out/jdk$n.log"; then
+        echo "some benchmarks failed on JDK $n, see $out/jdk$n.log" >&2
+        failed=1
+    fi
+    summary_args+=("JDK $n=$out/jdk$n.json")
+}
+
+failed=0
+summary_args=()
+mkdir -p "$out"
+java0=${JAVA_HOME:+$JAVA_HOME/bin/}java
+n0=$(major "$java0")
+
+build ""
+run "$java0"
+
+if [[ $n0 -lt 22 && -z ${NO_JDK22:-} ]]; then
+    jdk22=${JDK22_HOME:-}
+    if [[ -z $jdk22 ]]; then
+        best=0
+        for home in /usr/lib/jvm/*/; do
+            home=${home%/}
+            [[ -x $home/bin/javac ]] || continue
+            n=$(major "$home/bin/java")
+            if [[ $n -ge 22 && $n -gt $best ]]; then best=$n; jdk22=$home; fi
+        done
+    fi
+    if [[ -n $jdk22 ]]; then
+        # Only the benchmark classes change: reuse the C core and the JNI library of the first build.
+        build "$jdk22" -Dnalloc.cmake.skip=true -Djavacpp.skip=true
+        run "$jdk22/bin/java"
+    else
+        echo "== no JDK 22+ found (set JDK22_HOME): the Arena benchmark is skipped"
+    fi
+fi
+
+echo
+$java0 -cp target/benchmarks.jar dev.nalloc.bench.Summary "${summary_args[@]}" | tee "$out/summary.md"
+echo
+echo "results in $out/ ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s)"
+exit $failed

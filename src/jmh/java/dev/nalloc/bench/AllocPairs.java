@@ -1,0 +1,220 @@
+package dev.nalloc.bench;
+
+import dev.nalloc.CacheWarmup;
+import dev.nalloc.SharedTlsfHeap;
+import dev.nalloc.Smmalloc;
+import dev.nalloc.ThreadCache;
+import dev.nalloc.TlsfHeap;
+import dev.nalloc.internal.SystemNative;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import sun.misc.Unsafe;
+
+/**
+ * One allocation and its release ("a pair") of {@link #size} bytes per operation, for each
+ * allocator, reported as average nanoseconds per operation <em>per thread</em>. The concrete
+ * subclasses fix the thread count: {@link OneThread} ({@code @Threads(1)}) and {@link TwoThreads}
+ * ({@code @Threads(2)}: both threads run the same pair loop at once, so ns/op is the time one
+ * thread needs for one pair while the other thread competes; total throughput is 2 / (ns/op)).
+ *
+ * <p>Every benchmark hands the address (or buffer) to a {@link Blackhole} before freeing it, so
+ * the allocation cannot be optimised away. Allocators are created in {@code @Setup(Level.Trial)}
+ * and closed in {@code @TearDown}; none of them is timed.
+ *
+ * <ul>
+ *   <li>{@code unsafe}: {@code Unsafe.allocateMemory} + {@code freeMemory}, the baseline of the
+ *       ratios printed by {@code scripts/bench-java.sh}.</li>
+ *   <li>{@code libcMalloc}: glibc {@code malloc} + {@code free}, each one plain JNI call
+ *       ({@link SystemNative#nalloc_libc_malloc}): what a JNI binding of malloc costs.</li>
+ *   <li>{@code smmallocCache} / {@code smmallocNoCache}: one shared {@link Smmalloc} (16 buckets,
+ *       16..256 B); with a thread cache that each JMH worker thread opens in its own
+ *       {@code @Setup} and closes in its {@code @TearDown}, or with none (every pair goes to the
+ *       lock-free global buckets, which the two threads then contend on).</li>
+ *   <li>{@code tlsfHeap}: a {@link TlsfHeap} per thread ({@code Scope.Thread}), the intended
+ *       single-threaded use. {@code sharedTlsfHeap}: one {@link SharedTlsfHeap} for all threads
+ *       (its monitor is contended on two threads).</li>
+ *   <li>{@code smmallocView}: {@code smmallocCache} plus a zero-copy {@code ByteBuffer} view of
+ *       the block ({@link Smmalloc#view(long)}: one usable-size call and one
+ *       {@code NewDirectByteBuffer}), the replacement for {@code allocateDirect}.</li>
+ *   <li>{@code allocateDirect}: {@code ByteBuffer.allocateDirect} alone. The buffer is dropped at
+ *       once; its memory is freed later by its Cleaner after a GC (and {@code allocateDirect}
+ *       itself triggers {@code System.gc()} when {@code -XX:MaxDirectMemorySize} (= heap size,
+ *       1 GiB here) is reached), so this is allocation plus the <em>amortised</em> GC/Cleaner
+ *       cost, and depends on heap size and collector. Java 17 has no public API to free a
+ *       direct buffer.</li>
+ *   <li>{@code allocateDirectFree}: {@code allocateDirect} + {@code sun.misc.Unsafe.invokeCleaner},
+ *       the explicit free that Netty and Lucene use (the only way on 17, through
+ *       {@code jdk.unsupported}): the like-for-like pair. Note that {@code allocateDirect} zeroes
+ *       the memory, nothing else here does (except the Arena benchmark on JDK 22+).</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@State(Scope.Thread)
+public abstract class AllocPairs {
+    /** Buckets of 16, 32, ..., 256 B. */
+    static final int SM_BUCKETS = 16;
+    static final long SM_BUCKET_BYTES = 4 << 20;
+    static final long SM_CACHE_BYTES_PER_BUCKET = 4096;
+    static final long TLSF_POOL_BYTES = 1 << 20;
+
+    static final Unsafe UNSAFE = unsafe();
+
+    @Param({"16", "64", "256"})
+    public int size;
+
+    private static Unsafe unsafe() {
+        try {
+            Field f = Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (Unsafe) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One {@link Smmalloc} shared by all worker threads. */
+    @State(Scope.Benchmark)
+    public static class SmAllocator {
+        public Smmalloc sm;
+
+        @Setup(Level.Trial)
+        public void create() {
+            sm = new Smmalloc(SM_BUCKETS, SM_BUCKET_BYTES);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            sm.close();
+        }
+    }
+
+    /** The calling worker thread's cache of the shared {@link Smmalloc}. */
+    @State(Scope.Thread)
+    public static class SmThreadCache {
+        public Smmalloc sm;
+        private ThreadCache cache;
+
+        @Setup(Level.Trial)
+        public void open(SmAllocator allocator) {
+            sm = allocator.sm;
+            cache = sm.threadCache(SM_CACHE_BYTES_PER_BUCKET, CacheWarmup.HOT);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            cache.close(); // throws if JMH ran the teardown on another thread than the setup
+        }
+    }
+
+    /** A {@link TlsfHeap} per worker thread. */
+    @State(Scope.Thread)
+    public static class ThreadTlsf {
+        public TlsfHeap heap;
+
+        @Setup(Level.Trial)
+        public void create() {
+            heap = TlsfHeap.create(TLSF_POOL_BYTES);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            heap.close();
+        }
+    }
+
+    /** One {@link SharedTlsfHeap} for all worker threads. */
+    @State(Scope.Benchmark)
+    public static class SharedTlsf {
+        public SharedTlsfHeap heap;
+
+        @Setup(Level.Trial)
+        public void create() {
+            heap = SharedTlsfHeap.create(TLSF_POOL_BYTES);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            heap.close();
+        }
+    }
+
+    @Benchmark
+    public void unsafe(Blackhole bh) {
+        long p = UNSAFE.allocateMemory(size);
+        bh.consume(p);
+        UNSAFE.freeMemory(p);
+    }
+
+    @Benchmark
+    public void libcMalloc(Blackhole bh) {
+        long p = SystemNative.nalloc_libc_malloc(size);
+        bh.consume(p);
+        SystemNative.nalloc_libc_free(p);
+    }
+
+    @Benchmark
+    public void smmallocCache(SmThreadCache c, Blackhole bh) {
+        long p = c.sm.malloc(size);
+        bh.consume(p);
+        c.sm.free(p);
+    }
+
+    @Benchmark
+    public void smmallocNoCache(SmAllocator a, Blackhole bh) {
+        long p = a.sm.malloc(size);
+        bh.consume(p);
+        a.sm.free(p);
+    }
+
+    @Benchmark
+    public void tlsfHeap(ThreadTlsf t, Blackhole bh) {
+        long p = t.heap.malloc(size);
+        bh.consume(p);
+        t.heap.free(p);
+    }
+
+    @Benchmark
+    public void sharedTlsfHeap(SharedTlsf t, Blackhole bh) {
+        long p = t.heap.malloc(size);
+        bh.consume(p);
+        t.heap.free(p);
+    }
+
+    @Benchmark
+    public void smmallocView(SmThreadCache c, Blackhole bh) {
+        long p = c.sm.malloc(size);
+        bh.consume(c.sm.view(p));
+        c.sm.free(p);
+    }
+
+    @Benchmark
+    public ByteBuffer allocateDirect() {
+        return ByteBuffer.allocateDirect(size);
+    }
+
+    @Benchmark
+    public void allocateDirectFree(Blackhole bh) {
+        ByteBuffer b = ByteBuffer.allocateDirect(size);
+        bh.consume(b);
+        UNSAFE.invokeCleaner(b);
+    }
+}
