@@ -31,7 +31,12 @@ static inline void sm_mutex_lock(sm_mutex *m) { AcquireSRWLockExclusive(m); }
 static inline void sm_mutex_unlock(sm_mutex *m) { ReleaseSRWLockExclusive(m); }
 
 /* Reserve only: Windows needs an explicit commit before use (sm_os_commit).
- * Committed pages are still demand-zero: only touched pages get resident. */
+ * Committed pages are demand-zero (only touched pages get resident) but are
+ * charged against the system commit limit at once, so smmalloc.c commits
+ * lazily, ahead of each bucket's bump frontier (SM_OS_LAZY_COMMIT). A
+ * commit may cover pages already committed; the range is rounded out to
+ * whole pages by VirtualAlloc itself, whatever the page size. */
+#define SM_OS_LAZY_COMMIT 1
 static inline void *sm_os_reserve(size_t bytes)
 {
     return VirtualAlloc(NULL, bytes, MEM_RESERVE, PAGE_NOACCESS);
@@ -53,7 +58,15 @@ static inline void *sm_os_aligned_alloc(size_t alignment, size_t bytes)
 static inline void sm_os_aligned_free(void *p) { _aligned_free(p); }
 
 /* Thread exit: a fiber-local slot whose callback runs at thread exit (and at
- * FlsFree, which we never call). */
+ * FlsFree, which we never call). It runs before the loader's
+ * DLL_THREAD_DETACH notifications and TLS callbacks (observed under wine 8;
+ * the order Windows' ntdll uses too), i.e. while the thread's C11
+ * thread-locals are still alive: with MSVC/clang native TLS, and with
+ * mingw gcc's emulated TLS in its "win32" thread model (emutls blocks freed
+ * from a TLS callback). gcc's "posix" thread model frees emutls blocks of
+ * winpthreads threads earlier, at pthread exit, and the hook's reset of the
+ * thread state would then allocate a fresh block that leaks: build with
+ * x86_64-w64-mingw32-gcc-win32 (cmake/toolchains/windows-x86_64.cmake). */
 static DWORD sm_fls_index = FLS_OUT_OF_INDEXES;
 static INIT_ONCE sm_fls_once = INIT_ONCE_STATIC_INIT;
 
@@ -97,6 +110,9 @@ static inline void sm_mutex_init(sm_mutex *m) { pthread_mutex_init(m, NULL); }
 static inline void sm_mutex_destroy(sm_mutex *m) { pthread_mutex_destroy(m); }
 static inline void sm_mutex_lock(sm_mutex *m) { pthread_mutex_lock(m); }
 static inline void sm_mutex_unlock(sm_mutex *m) { pthread_mutex_unlock(m); }
+
+/* The reservation is usable at once; sm_os_commit is a no-op. */
+#define SM_OS_LAZY_COMMIT 0
 
 /* MAP_NORESERVE: the reservation can be far larger than what will ever be
  * used (power-of-two strides, 64 buckets of 1 GiB) without being charged

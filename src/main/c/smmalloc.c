@@ -44,9 +44,11 @@ static void sm_thread_exit_hook(void *value);
  * JNI library links this file with -fPIC) the default TLS model goes through
  * __tls_get_addr; initial-exec is a single %fs-relative load. It takes 24
  * bytes of the static TLS surplus that glibc reserves for dlopen'ed
- * libraries; define SM_TLS_DEFAULT_MODEL to opt out. */
+ * libraries; define SM_TLS_DEFAULT_MODEL to opt out. glibc only: musl has no
+ * surplus and refuses to dlopen such a library ("initial-exec TLS resolves
+ * to dynamic definition"). __GLIBC__ comes from <stdlib.h> above. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__) && \
-    !defined(SM_TLS_DEFAULT_MODEL)
+    defined(__GLIBC__) && !defined(SM_TLS_DEFAULT_MODEL)
 #define SM_TLS_ATTR __attribute__((tls_model("initial-exec")))
 #else
 #define SM_TLS_ATTR
@@ -62,6 +64,9 @@ static void sm_thread_exit_hook(void *value);
 #define SM_BLOCK_CHECK_MARK 0xFFFFFFFDu /* transient, inside sm_check only */
 
 #define SM_CACHE_LINE 64
+/* Side-table alignment and commit rounding, not the OS page size:
+ * any page size works (tested with 4, 16 and 64 KiB pages under qemu);
+ * nothing here needs the real one (munmap, VirtualAlloc round for us). */
 #define SM_PAGE ((size_t)4096)
 /* Largest request passed to the fallback: beyond this no object can be
  * indexed with ptrdiff_t, and rounding up cannot overflow. */
@@ -114,6 +119,9 @@ typedef struct sm_bucket {
     _Alignas(SM_CACHE_LINE) _Atomic uint64_t head;
 
     _Alignas(SM_CACHE_LINE) _Atomic uint32_t bumped; /* never-used frontier */
+#if SM_OS_LAZY_COMMIT
+    _Atomic uint32_t committed; /* blocks [0, committed): pages committed */
+#endif
 
     /* Uncached traffic (fetch_add) and counters folded in from caches. */
     _Alignas(SM_CACHE_LINE) _Atomic uint64_t global_hits;
@@ -267,6 +275,43 @@ static inline int locate(struct sm_allocator_s *a, const void *p, uint32_t *buck
     return 1;
 }
 
+#if SM_OS_LAZY_COMMIT
+/* Windows: a committed page counts against the system commit limit even if
+ * it is never touched, so committing whole buckets at create would charge
+ * the whole pool (65 GiB for 64 buckets of 1 GiB) and fail on most machines.
+ * Instead the thread that bumps past the committed frontier commits the
+ * data and side-table pages of the next SM_COMMIT_CHUNK bytes of blocks
+ * (at least up to `end`) before it takes them. Racing threads may commit
+ * the same pages twice, which VirtualAlloc allows. false: commit failed
+ * (commit limit reached); the caller then takes no block. Cold path. */
+#define SM_COMMIT_CHUNK ((size_t)64 * 1024)
+static bool bucket_commit(sm_bucket *b, uint32_t end)
+{
+    uint32_t have = atomic_load_explicit(&b->committed, memory_order_acquire);
+    if (SM_LIKELY(end <= have)) return true;
+    size_t bs = b->block_size;
+    size_t bytes = (size_t)end * bs;
+    if (bytes < (size_t)have * bs + SM_COMMIT_CHUNK) bytes = (size_t)have * bs + SM_COMMIT_CHUNK;
+    uint32_t to = (uint32_t)((bytes + bs - 1) / bs);
+    if (to > b->nblocks) to = b->nblocks;
+    if (!sm_os_commit(b->data + (size_t)have * bs, (size_t)(to - have) * bs) ||
+        !sm_os_commit((void *)(b->side + have), (size_t)(to - have) * sizeof *b->side))
+        return false;
+    while (have < to && !atomic_compare_exchange_weak_explicit(&b->committed, &have, to,
+                                                               memory_order_release,
+                                                               memory_order_acquire)) {
+    }
+    return true;
+}
+#else
+static inline bool bucket_commit(sm_bucket *b, uint32_t end)
+{
+    (void)b; /* POSIX: the reservation is readable and writable already */
+    (void)end;
+    return true;
+}
+#endif
+
 /* Takes up to `want` never-used blocks; the count, first index in *first. */
 static uint32_t bucket_bump(sm_bucket *b, uint32_t want, uint32_t *first)
 {
@@ -275,6 +320,7 @@ static uint32_t bucket_bump(sm_bucket *b, uint32_t want, uint32_t *first)
     do {
         if (cur >= b->nblocks) return 0;
         n = b->nblocks - cur < want ? b->nblocks - cur : want;
+        if (!bucket_commit(b, cur + n)) return 0;
     } while (!atomic_compare_exchange_weak_explicit(&b->bumped, &cur, cur + n,
                                                     memory_order_relaxed,
                                                     memory_order_relaxed));
@@ -659,9 +705,13 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
         b->magic = sm_div_magic(b->units);
         b->data = mem + (i << stride_log2);
         b->side = (_Atomic uint32_t *)(void *)side;
+#if SM_OS_LAZY_COMMIT
+        atomic_init(&b->committed, 0); /* committed by bucket_commit, on demand */
+#else
         committed = committed &&
                     sm_os_commit(b->data, round_up((size_t)b->nblocks * b->block_size, SM_PAGE)) &&
                     sm_os_commit(side, side_bytes[i]);
+#endif
         side += side_bytes[i];
         atomic_init(&b->head, 0);
         atomic_init(&b->bumped, 0);

@@ -853,7 +853,20 @@ static void test_cross_thread_free(void)
 
 /* ---- residency --------------------------------------------------------- */
 
-#if defined(__linux__)
+#if defined(_WIN32)
+#include <psapi.h>
+/* On Windows the scarce resource is the commit charge: a committed page
+ * counts against the system commit limit whether it was touched or not.
+ * PagefileUsage is the process's commit charge. (wine does not account
+ * commit, so there this only checks that the numbers stay small.) */
+static long resident_bytes(void)
+{
+    PROCESS_MEMORY_COUNTERS c;
+    c.cb = sizeof c;
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &c, sizeof c)) return -1;
+    return (long)(c.PagefileUsage > (SIZE_T)0x7fffffff ? 0x7fffffff : c.PagefileUsage);
+}
+#elif defined(__linux__)
 static long resident_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -863,10 +876,20 @@ static long resident_bytes(void)
     fclose(f);
     return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
 }
+#endif
 
+#if defined(__linux__) || defined(_WIN32)
 static void test_resident_memory(void)
 {
     const long limit = 2L << 20;
+    /* Set by the cross toolchains' ctest emulator (cmake/toolchains): under
+     * qemu-user /proc/self/statm is the emulator's, which spends hundreds of
+     * MiB on page descriptors for a large reservation. */
+    if (getenv("NALLOC_TEST_EMULATED") != NULL) {
+        printf("  note: under %s, residency not measurable: skipped\n",
+               getenv("NALLOC_TEST_EMULATED"));
+        return;
+    }
     long before = resident_bytes();
     REQUIRE(before > 0);
     sm_allocator a = sm_allocator_create(8, 16 * MiB);
@@ -939,7 +962,7 @@ int main(void)
     RUN_TEST(test_thread_exit_returns_cache);
     RUN_TEST(test_destroy_with_idle_foreign_cache);
     RUN_TEST(test_cross_thread_free);
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
     RUN_TEST(test_resident_memory);
 #endif
     RUN_TEST(test_reciprocal);
