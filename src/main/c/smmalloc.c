@@ -844,6 +844,45 @@ int sm_allocator_thread_cache_exists(sm_allocator a)
     return a != NULL && cache_of(a) != NULL;
 }
 
+/* The protocol is documented in smmalloc.h; the addresses handed out are
+ * those of the very fields bucket_alloc and free_one use, so a binding's
+ * hit path and C's stay one cache. */
+size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len)
+{
+    if (a == NULL) return 0;
+    sm_cache *c = cache_of(a);
+    if (c == NULL) return 0;
+    size_t need = SM_LAYOUT_HEADER + (size_t)a->bucket_count * SM_LAYOUT_BUCKET;
+    if (out == NULL) return need;
+    uint64_t header[SM_LAYOUT_HEADER] = { 0 };
+    header[SM_LAYOUT_BASE] = (uint64_t)a->base;
+    header[SM_LAYOUT_DATA_SPAN] = (uint64_t)a->data_span;
+    header[SM_LAYOUT_STRIDE_LOG2] = a->stride_log2;
+    header[SM_LAYOUT_BUCKET_COUNT] = a->bucket_count;
+    header[SM_LAYOUT_MARK_USED] = SM_BLOCK_USED;
+    header[SM_LAYOUT_MARK_FREE] = SM_BLOCK_FREE_MARK;
+    for (size_t j = 0; j < SM_LAYOUT_HEADER && j < len; ++j) out[j] = header[j];
+    for (uint32_t i = 0; i < a->bucket_count; ++i) {
+        sm_bucket *b = &a->buckets[i];
+        sm_cache_bucket *cb = &c->b[i];
+        uint64_t v[SM_LAYOUT_BUCKET] = { 0 };
+        v[SM_LAYOUT_COUNT] = (uint64_t)(uintptr_t)&cb->count;
+        v[SM_LAYOUT_SLOTS] = (uint64_t)(uintptr_t)cb->slots;
+        v[SM_LAYOUT_CAPACITY] = cb->capacity;
+        v[SM_LAYOUT_DATA] = (uint64_t)(uintptr_t)b->data;
+        v[SM_LAYOUT_BLOCK_SIZE] = b->block_size;
+        v[SM_LAYOUT_SIDE] = (uint64_t)(uintptr_t)b->side;
+        v[SM_LAYOUT_BUMPED] = (uint64_t)(uintptr_t)&b->bumped;
+        v[SM_LAYOUT_MAGIC] = b->magic;
+        v[SM_LAYOUT_UNITS] = b->units;
+        v[SM_LAYOUT_HITS] = (uint64_t)(uintptr_t)&cb->hits;
+        v[SM_LAYOUT_FREES] = (uint64_t)(uintptr_t)&cb->frees;
+        size_t at = SM_LAYOUT_HEADER + (size_t)i * SM_LAYOUT_BUCKET;
+        for (size_t j = 0; j < SM_LAYOUT_BUCKET && at + j < len; ++j) out[at + j] = v[j];
+    }
+    return need;
+}
+
 /* ---- public API: allocation -------------------------------------------- */
 
 /* Slow half of bucket_alloc: refill an empty cache (half its capacity, one

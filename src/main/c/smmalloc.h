@@ -172,6 +172,67 @@ void sm_get_stats(sm_allocator a, sm_stats *out);
  * (0 = consistent). Quiescent allocators only (see the contract). */
 int sm_check(sm_allocator a);
 
+/* ---- binding support: running a thread cache's hit path outside C ------
+ *
+ * A language binding whose calls into C are expensive (a JNI transition
+ * costs more than a whole cached malloc) may run the hit path of the
+ * calling thread's cache itself, with plain loads and stores on the
+ * addresses below, and call sm_malloc / sm_free_checked only when the cache
+ * is empty or full. nalloc's Java fast path (dev.nalloc.ThreadCache) does
+ * exactly this; test_sm_unit.c runs the same protocol in C.
+ *
+ * sm_thread_cache_layout fills out[0, min(len, need)) and returns need =
+ * SM_LAYOUT_HEADER + bucket_count * SM_LAYOUT_BUCKET when the calling
+ * thread has a cache for `a`, else 0 (out untouched). Addresses are valid
+ * until this thread's cache for `a` is destroyed or replaced
+ * (sm_allocator_thread_cache_destroy/_create, thread exit) or `a` is
+ * destroyed; only the owning thread may use them. Header, out[field]:
+ *   BASE, DATA_SPAN, STRIDE_LOG2: address p is in bucket
+ *     i = (p - BASE) >> STRIDE_LOG2 when p - BASE < DATA_SPAN (unsigned);
+ *   BUCKET_COUNT; MARK_USED, MARK_FREE: the two state words below.
+ * Bucket i, out[SM_LAYOUT_HEADER + i * SM_LAYOUT_BUCKET + field]:
+ *   COUNT (address of uint32_t), SLOTS (address of uint32_t[CAPACITY]),
+ *   CAPACITY, DATA, BLOCK_SIZE, SIDE (address of uint32_t[] state words,
+ *   one per block), BUMPED (address of uint32_t: blocks >= *BUMPED were
+ *   never handed out and have no state word to touch), MAGIC, UNITS
+ *   (BLOCK_SIZE / 16), HITS and FREES (addresses of uint64_t counters).
+ * Hit path, owner thread only; every word is a C11 atomic that C accesses
+ * relaxed, so plain aligned loads and stores (or release stores) match:
+ *   malloc from bucket i: n = *COUNT; if n == 0 call sm_malloc instead;
+ *     k = SLOTS[n-1]; *COUNT = n-1; *HITS += 1; SIDE[k] = MARK_USED;
+ *     the block is DATA + k * BLOCK_SIZE.
+ *   free of p in bucket i: in = (p - BASE) & ((1 << STRIDE_LOG2) - 1);
+ *     refuse unless in % 16 == 0; q = in / 16; k = (q * MAGIC) >> 32
+ *     (exact division by UNITS); refuse unless k * UNITS == q and
+ *     k < *BUMPED; if *COUNT == CAPACITY call sm_free_checked instead;
+ *     else compare-and-swap SIDE[k] from MARK_USED to MARK_FREE (failure:
+ *     double free, nothing changed); SLOTS[*COUNT] = k; *COUNT += 1;
+ *     *FREES += 1. Addresses outside the buckets go to sm_free_checked
+ *     (fallback blocks, foreign pointers).
+ * Blocks in the cache stay the cache's: thread exit, cache destruction and
+ * sm_check see them exactly as if C had cached them. */
+#define SM_LAYOUT_BASE 0
+#define SM_LAYOUT_DATA_SPAN 1
+#define SM_LAYOUT_STRIDE_LOG2 2
+#define SM_LAYOUT_BUCKET_COUNT 3
+#define SM_LAYOUT_MARK_USED 4
+#define SM_LAYOUT_MARK_FREE 5
+#define SM_LAYOUT_HEADER 8
+#define SM_LAYOUT_COUNT 0
+#define SM_LAYOUT_SLOTS 1
+#define SM_LAYOUT_CAPACITY 2
+#define SM_LAYOUT_DATA 3
+#define SM_LAYOUT_BLOCK_SIZE 4
+#define SM_LAYOUT_SIDE 5
+#define SM_LAYOUT_BUMPED 6
+#define SM_LAYOUT_MAGIC 7
+#define SM_LAYOUT_UNITS 8
+#define SM_LAYOUT_HITS 9
+#define SM_LAYOUT_FREES 10
+#define SM_LAYOUT_BUCKET 12
+
+size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -851,6 +851,143 @@ static void test_cross_thread_free(void)
     }
 }
 
+/* ---- binding support: the hit path run outside C ---------------------- */
+
+/* The protocol of sm_thread_cache_layout, written as a binding would run
+ * it (plain loads and stores on the published addresses). Returns NULL
+ * when the cache is empty (caller falls back to sm_malloc). */
+typedef struct layout_view {
+    uint64_t w[SM_LAYOUT_HEADER + SM_MAX_BUCKETS * SM_LAYOUT_BUCKET];
+} layout_view;
+
+static uint64_t lv(const layout_view *v, uint32_t i, int field)
+{
+    return v->w[SM_LAYOUT_HEADER + i * SM_LAYOUT_BUCKET + field];
+}
+
+static void *binding_malloc(const layout_view *v, uint32_t i)
+{
+    _Atomic uint32_t *count = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_COUNT);
+    uint32_t *slots = (uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SLOTS);
+    _Atomic uint32_t *side = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SIDE);
+    _Atomic uint64_t *hits = (_Atomic uint64_t *)(uintptr_t)lv(v, i, SM_LAYOUT_HITS);
+    uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
+    if (n == 0) return NULL;
+    uint32_t k = slots[n - 1];
+    atomic_store_explicit(count, n - 1, memory_order_relaxed);
+    atomic_store_explicit(hits, atomic_load_explicit(hits, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&side[k], (uint32_t)v->w[SM_LAYOUT_MARK_USED], memory_order_relaxed);
+    return (char *)(uintptr_t)lv(v, i, SM_LAYOUT_DATA) + (size_t)k * lv(v, i, SM_LAYOUT_BLOCK_SIZE);
+}
+
+/* SM_OK, SM_ERR_DOUBLE_FREE / SM_ERR_NOT_OWNED (refused, nothing changed),
+ * or 1: not handled here (outside the buckets, or the cache is full). */
+static int binding_free(const layout_view *v, void *p)
+{
+    uint64_t off = (uint64_t)(uintptr_t)p - v->w[SM_LAYOUT_BASE];
+    if (off >= v->w[SM_LAYOUT_DATA_SPAN]) return 1;
+    unsigned log2 = (unsigned)v->w[SM_LAYOUT_STRIDE_LOG2];
+    uint32_t i = (uint32_t)(off >> log2);
+    uint64_t in = off & (((uint64_t)1 << log2) - 1);
+    if (in % 16 != 0) return SM_ERR_NOT_OWNED;
+    uint64_t q = in / 16;
+    uint64_t k = (q * lv(v, i, SM_LAYOUT_MAGIC)) >> 32;
+    _Atomic uint32_t *bumped = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_BUMPED);
+    if (k * lv(v, i, SM_LAYOUT_UNITS) != q ||
+        k >= atomic_load_explicit(bumped, memory_order_relaxed))
+        return SM_ERR_NOT_OWNED;
+    _Atomic uint32_t *count = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_COUNT);
+    uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
+    if (n == lv(v, i, SM_LAYOUT_CAPACITY)) return 1;
+    _Atomic uint32_t *side = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SIDE);
+    uint32_t expected = (uint32_t)v->w[SM_LAYOUT_MARK_USED];
+    if (!atomic_compare_exchange_strong_explicit(&side[k], &expected,
+                                                 (uint32_t)v->w[SM_LAYOUT_MARK_FREE],
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return SM_ERR_DOUBLE_FREE;
+    ((uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SLOTS))[n] = (uint32_t)k;
+    atomic_store_explicit(count, n + 1, memory_order_relaxed);
+    _Atomic uint64_t *frees = (_Atomic uint64_t *)(uintptr_t)lv(v, i, SM_LAYOUT_FREES);
+    atomic_store_explicit(frees, atomic_load_explicit(frees, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return SM_OK;
+}
+
+static void test_binding_layout(void)
+{
+    sm_allocator a = sm_allocator_create(8, MiB);
+    REQUIRE(a != NULL);
+    layout_view v;
+    CHECK(sm_thread_cache_layout(a, v.w, SM_LAYOUT_HEADER) == 0); /* no cache yet */
+    CHECK(sm_thread_cache_layout(NULL, v.w, SM_LAYOUT_HEADER) == 0);
+    sm_allocator_thread_cache_create(a, SM_CACHE_WARM, 1024);
+    size_t need = sm_thread_cache_layout(a, v.w, sizeof v.w / sizeof v.w[0]);
+    REQUIRE(need == SM_LAYOUT_HEADER + 8 * SM_LAYOUT_BUCKET);
+    CHECK(v.w[SM_LAYOUT_BUCKET_COUNT] == 8);
+    for (uint32_t i = 0; i < 8; ++i) {
+        CHECK(lv(&v, i, SM_LAYOUT_BLOCK_SIZE) == 16 * (i + 1));
+        CHECK(lv(&v, i, SM_LAYOUT_UNITS) == i + 1);
+        CHECK(lv(&v, i, SM_LAYOUT_CAPACITY) == 1024 / (16 * (i + 1)));
+    }
+
+    /* Mixed traffic through both paths, with a live set: every block the
+     * binding path hands out is a live block of the right bucket, C's free
+     * accepts it, and the binding path refuses what C would refuse. */
+    enum { LIVE = 300, STEPS = 20000 };
+    void *live[LIVE] = { 0 };
+    uint32_t bucket_of[LIVE] = { 0 };
+    uint64_t s = 12345;
+    size_t binding_mallocs = 0, binding_frees = 0;
+    for (int step = 0; step < STEPS; ++step) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int slot = (int)((s >> 33) % LIVE);
+        uint32_t i = (uint32_t)((s >> 20) % 8);
+        if (live[slot] != NULL) {
+            int rc = (s >> 10) & 1 ? binding_free(&v, live[slot]) : 1;
+            if (rc == 1) rc = sm_free_checked(a, live[slot]);
+            else ++binding_frees;
+            CHECK(rc == SM_OK);
+            /* a second free is refused by either path, nothing changes */
+            int again = binding_free(&v, live[slot]);
+            CHECK(again == SM_ERR_DOUBLE_FREE || again == 1);
+            CHECK(sm_free_checked(a, live[slot]) != SM_OK);
+            live[slot] = NULL;
+        } else {
+            void *p = (s >> 11) & 1 ? binding_malloc(&v, i) : NULL;
+            if (p == NULL) p = sm_malloc(a, 16 * (i + 1), 0);
+            else ++binding_mallocs;
+            REQUIRE(p != NULL);
+            CHECK(sm_mbucket(a, p) == (int32_t)i);
+            memset(p, 0xA5, 16 * (i + 1));
+            live[slot] = p;
+            bucket_of[slot] = i;
+        }
+    }
+    CHECK(binding_mallocs > 1000 && binding_frees > 1000);
+    CHECK(sm_check(a) == 0);
+
+    /* Interior and foreign pointers are refused without a change. */
+    for (int j = 0; j < LIVE; ++j) {
+        if (live[j] == NULL) continue;
+        if (bucket_of[j] > 0) CHECK(binding_free(&v, (char *)live[j] + 16) == SM_ERR_NOT_OWNED);
+        CHECK(binding_free(&v, (char *)live[j] + 8) == SM_ERR_NOT_OWNED);
+    }
+    int local = 0;
+    CHECK(binding_free(&v, &local) == 1); /* outside: the caller asks C */
+    CHECK(sm_free_checked(a, &local) == SM_ERR_NOT_OWNED);
+    CHECK(sm_check(a) == 0);
+
+    for (int j = 0; j < LIVE; ++j) CHECK(sm_free_checked(a, live[j]) == SM_OK);
+    CHECK(in_use_total(a) == 0);
+    CHECK(sm_check(a) == 0);
+    sm_allocator_thread_cache_destroy(a);
+    CHECK(sm_thread_cache_layout(a, v.w, SM_LAYOUT_HEADER) == 0);
+    CHECK(cached_total(a) == 0);
+    CHECK(sm_check(a) == 0);
+    sm_allocator_destroy(a);
+}
+
 /* ---- residency --------------------------------------------------------- */
 
 #if defined(_WIN32)
@@ -962,6 +1099,7 @@ int main(void)
     RUN_TEST(test_thread_exit_returns_cache);
     RUN_TEST(test_destroy_with_idle_foreign_cache);
     RUN_TEST(test_cross_thread_free);
+    RUN_TEST(test_binding_layout);
 #if defined(__linux__) || defined(_WIN32)
     RUN_TEST(test_resident_memory);
 #endif

@@ -54,6 +54,13 @@ public final class Smmalloc implements NativeAllocator {
     private final int bucketCount;
     /** Serializes close() with thread-cache creation and destruction. */
     private final Object lifecycle = new Object();
+    /**
+     * Each thread's {@link ThreadCache} object over its C cache, so that destroying or replacing the
+     * C cache through this class (cold paths, all on the owning thread) can switch the object's
+     * fast path off before its addresses dangle. An entry keeps this small Java object reachable
+     * until its thread ends or destroys the cache; the native memory is released by close().
+     */
+    private final ThreadLocal<ThreadCache> boundCache = new ThreadLocal<>();
 
     /**
      * Creates an allocator with {@code bucketCount} buckets: bucket {@code i} serves blocks of
@@ -82,6 +89,11 @@ public final class Smmalloc implements NativeAllocator {
         }
         this.bucketCount = bucketCount;
         this.handle = h;
+    }
+
+    /** A plain (volatile) read of the handle: the fast path's closed check. */
+    boolean isOpen() {
+        return handle != 0;
     }
 
     private long handle() {
@@ -124,7 +136,9 @@ public final class Smmalloc implements NativeAllocator {
     public void createThreadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
         checkCacheArguments(cacheBytesPerBucket, warmup);
         synchronized (lifecycle) {
-            sm_allocator_thread_cache_create(handle(), warmup.nativeValue, cacheBytesPerBucket);
+            long h = handle();
+            unbindCache(); // the C call below destroys the thread's current cache first
+            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
         }
     }
 
@@ -136,7 +150,18 @@ public final class Smmalloc implements NativeAllocator {
      */
     public void destroyThreadCache() {
         synchronized (lifecycle) {
-            sm_allocator_thread_cache_destroy(handle());
+            long h = handle();
+            unbindCache();
+            sm_allocator_thread_cache_destroy(h);
+        }
+    }
+
+    /** Switches off the fast path of this thread's ThreadCache object, if any. Owner thread only. */
+    private void unbindCache() {
+        ThreadCache bound = boundCache.get();
+        if (bound != null) {
+            bound.detach();
+            boundCache.remove();
         }
     }
 
@@ -168,8 +193,49 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public ThreadCache threadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
-        createThreadCache(cacheBytesPerBucket, warmup);
-        return new ThreadCache(this, Thread.currentThread());
+        checkCacheArguments(cacheBytesPerBucket, warmup);
+        synchronized (lifecycle) {
+            long h = handle();
+            unbindCache();
+            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+            return bindCache(h);
+        }
+    }
+
+    /**
+     * The calling thread's cache for this allocator as a {@link ThreadCache}, with its Java fast
+     * path: the one {@link #threadCache} returned, or, for a cache made by
+     * {@link #createThreadCache} or by a {@link #threadFactory} thread, a new object over it
+     * (closing that object destroys the cache, as {@link #destroyThreadCache()} does). Worker
+     * threads look it up once per task:
+     * <pre>{@code
+     * pool.submit(() -> {
+     *     ThreadCache cache = smmalloc.currentThreadCache();   // the worker's own cache
+     *     long msg = cache.malloc(64);
+     *     ...
+     * });
+     * }</pre>
+     *
+     * @return the thread's cache, or null when the thread has none for this allocator
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public ThreadCache currentThreadCache() {
+        synchronized (lifecycle) {
+            long h = handle();
+            ThreadCache bound = boundCache.get();
+            if (bound != null) {
+                return bound;
+            }
+            return sm_allocator_thread_cache_exists(h) != 0 ? bindCache(h) : null;
+        }
+    }
+
+    /** A ThreadCache over the calling thread's (existing) C cache. Under lifecycle. */
+    private ThreadCache bindCache(long h) {
+        ThreadCache cache = new ThreadCache(this, Thread.currentThread());
+        cache.attach(h);
+        boundCache.set(cache);
+        return cache;
     }
 
     /**
@@ -202,6 +268,7 @@ public final class Smmalloc implements NativeAllocator {
             if (h == 0) {
                 return false;
             }
+            unbindCache();
             sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
             return true;
         }
@@ -211,6 +278,7 @@ public final class Smmalloc implements NativeAllocator {
     void destroyThreadCacheIfOpen() {
         synchronized (lifecycle) {
             long h = handle;
+            unbindCache();
             if (h != 0) {
                 sm_allocator_thread_cache_destroy(h);
             }
@@ -360,7 +428,7 @@ public final class Smmalloc implements NativeAllocator {
         return sm_mbucket(handle(), address);
     }
 
-    private static IllegalArgumentException notLive(long address, int rc) {
+    static IllegalArgumentException notLive(long address, int rc) {
         return Blocks.notLive(address, "allocator", rc == SM_ERR_DOUBLE_FREE ? "double free"
                 : "double free or foreign pointer");
     }

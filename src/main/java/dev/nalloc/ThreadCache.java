@@ -1,27 +1,93 @@
 package dev.nalloc;
 
+import static dev.nalloc.internal.SmmallocNative.*;
+
+import sun.misc.Unsafe;
+
 /**
- * A {@link Smmalloc} thread cache scoped to a try-with-resources block on the thread that
- * created it ({@link Smmalloc#threadCache}):
+ * A {@link Smmalloc} thread cache, owned by one thread, with the allocator's fastest path:
+ * {@link #malloc(long)} and {@link #free(long)} of bucket blocks run in Java, without a JNI call,
+ * on the cache's own native stacks of free blocks.
  * <pre>{@code
  * try (ThreadCache cache = smmalloc.threadCache(4096, CacheWarmup.WARM)) {
- *     long p = smmalloc.malloc(48);   // served by this thread's cache
+ *     long p = cache.malloc(48);      // a few ns: no JNI transition
  *     ...
+ *     cache.free(p);                  // or smmalloc.free(p), from any thread
  * }                                   // cached blocks go back to the shared lists
  * }</pre>
+ * Threads made by {@link Smmalloc#threadFactory} get theirs from
+ * {@link Smmalloc#currentThreadCache()}.
  *
- * <p><b>Thread safety:</b> confined to its thread. {@link #close()} from another thread throws
- * {@link IllegalStateException} (a cache can only be destroyed by its own thread). Closing it
- * after the allocator was closed does nothing: the allocator already released the cache.
+ * <p><b>One cache, two doors.</b> This object and the C library share the thread's cache: a
+ * block from {@code cache.malloc} may be freed with {@code smmalloc.free} (on any thread) and the
+ * other way round, statistics and {@link Smmalloc#check()} see every block, and a thread that ends
+ * without closing its cache loses nothing (the C thread-exit hook returns the blocks). Only the
+ * empty and full ends of the cache cross into C: an empty cache is refilled with half its capacity
+ * of blocks, a full one hands half back, each in one native call. Sizes above the largest bucket,
+ * 0, blocks of other allocators' fallback and every call after the cache or allocator is closed go
+ * through the allocator's ordinary JNI path with its ordinary checks.
+ *
+ * <p><b>Checks are not traded for speed.</b> A free of an address that is not a live block (a
+ * double free, an interior or foreign address) is an {@link IllegalArgumentException} and changes
+ * nothing: the fast path claims the block with the same compare-and-swap on the block's state word
+ * that C uses. Calls after {@link #close()} or {@link Smmalloc#close()} are
+ * {@link IllegalStateException}s.
+ *
+ * <p><b>Thread safety:</b> confined to its owner thread; a call from another thread throws
+ * {@link IllegalStateException} (and never touches the cache). The fast path is on where
+ * {@link RawMemory} allows it (JDK 17 to 23 by default; see {@link #isFastPath()}); without it the
+ * same methods call the allocator through JNI.
  */
 public final class ThreadCache implements AutoCloseable {
+    private static final Unsafe U = RawMemory.U;
+
     private final Smmalloc allocator;
     private final Thread owner;
     private boolean closed;
 
+    /*
+     * The C cache's layout (sm_thread_cache_layout): addresses of its counts, slots and counters
+     * and of the buckets' state words. null = no fast path: the cache is closed, was replaced or
+     * destroyed through the allocator, or the fast path is off. Addresses are valid exactly while
+     * the C cache lives; every path that destroys it first sets this to null, on the owner thread,
+     * and the allocator's own close() is caught by the handle check on every call.
+     */
+    private long[] layout;
+    private long base;
+    private long dataSpan;
+    private int strideLog2;
+    private long strideMask;
+    private int bucketCount;
+    private int markUsed;
+    private int markFree;
+
     ThreadCache(Smmalloc allocator, Thread owner) {
         this.allocator = allocator;
         this.owner = owner;
+    }
+
+    /** Enables the fast path over the calling (owner) thread's C cache, if it has one. */
+    void attach(long handle) {
+        if (U == null) {
+            return;
+        }
+        long[] l = new long[SM_LAYOUT_HEADER + SM_MAX_BUCKETS * SM_LAYOUT_BUCKET];
+        if (sm_thread_cache_layout(handle, l) == 0) {
+            return; // the C layer could not make the cache: the thread has none
+        }
+        base = l[SM_LAYOUT_BASE];
+        dataSpan = l[SM_LAYOUT_DATA_SPAN];
+        strideLog2 = (int) l[SM_LAYOUT_STRIDE_LOG2];
+        strideMask = (1L << strideLog2) - 1;
+        bucketCount = (int) l[SM_LAYOUT_BUCKET_COUNT];
+        markUsed = (int) l[SM_LAYOUT_MARK_USED];
+        markFree = (int) l[SM_LAYOUT_MARK_FREE];
+        layout = l;
+    }
+
+    /** The C cache is going away or being replaced: from now on every call takes the JNI path. */
+    void detach() {
+        layout = null;
     }
 
     /**
@@ -31,6 +97,121 @@ public final class ThreadCache implements AutoCloseable {
      */
     public Thread owner() {
         return owner;
+    }
+
+    /**
+     * The allocator this cache serves.
+     *
+     * @return the allocator
+     */
+    public Smmalloc allocator() {
+        return allocator;
+    }
+
+    /**
+     * Whether {@link #malloc} and {@link #free} currently run in Java (no JNI call while the cache
+     * is neither empty nor full). False when the fast path is off on this JVM, after
+     * {@link #close()}, or after the thread's cache was destroyed or replaced through the
+     * allocator ({@link Smmalloc#destroyThreadCache()}, {@link Smmalloc#createThreadCache}).
+     *
+     * @return true when the fast path is active
+     */
+    public boolean isFastPath() {
+        return layout != null;
+    }
+
+    /**
+     * A block of at least {@code size} bytes, as {@link Smmalloc#malloc(long)}. Sizes 1 to
+     * {@code 16 × bucketCount} are served from this cache without a JNI call while it holds a
+     * block of the right bucket.
+     *
+     * @param size requested bytes, {@code >= 0}
+     * @return the block's address; 0 when memory is exhausted
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if this cache or the allocator is closed, or if called from a
+     *         thread other than {@link #owner()}
+     */
+    public long malloc(long size) {
+        long[] l = layout;
+        long bucket = (size - 1) >>> 4; // size 0 and negative sizes land far above any bucket
+        if (l == null || bucket >= bucketCount || !allocator.isOpen() || Thread.currentThread() != owner) {
+            return mallocSlow(size);
+        }
+        int at = SM_LAYOUT_HEADER + (int) bucket * SM_LAYOUT_BUCKET;
+        long countAddress = l[at + SM_LAYOUT_COUNT];
+        int n = U.getInt(countAddress);
+        if (n == 0) {
+            return mallocSlow(size); // C refills the cache with half its capacity and returns one
+        }
+        long k = U.getInt(l[at + SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
+        U.putInt(countAddress, n - 1);
+        long hits = l[at + SM_LAYOUT_HITS];
+        U.putLong(hits, U.getLong(hits) + 1);
+        U.putInt(l[at + SM_LAYOUT_SIDE] + (k << 2), markUsed);
+        return l[at + SM_LAYOUT_DATA] + k * l[at + SM_LAYOUT_BLOCK_SIZE];
+    }
+
+    private long mallocSlow(long size) {
+        checkUsable();
+        return allocator.malloc(size);
+    }
+
+    /**
+     * Frees a block of the allocator, as {@link Smmalloc#free(long)}; bucket blocks go onto this
+     * cache without a JNI call while it is not full. The block may come from any thread's cache or
+     * from {@link Smmalloc#malloc}.
+     *
+     * @param address a live block of the allocator, or 0 (ignored)
+     * @throws IllegalArgumentException if {@code address} is not a live block (double free,
+     *         interior or foreign address); nothing is changed
+     * @throws IllegalStateException if this cache or the allocator is closed, or if called from a
+     *         thread other than {@link #owner()}
+     */
+    public void free(long address) {
+        long[] l = layout;
+        long offset = address - base;
+        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || !allocator.isOpen()
+                || Thread.currentThread() != owner) {
+            freeSlow(address); // 0, fallback blocks and foreign addresses land here too
+            return;
+        }
+        int at = SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
+        long within = offset & strideMask;
+        long units = within >>> 4;
+        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
+        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
+                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
+            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
+        }
+        long countAddress = l[at + SM_LAYOUT_COUNT];
+        int n = U.getInt(countAddress);
+        if (n == (int) l[at + SM_LAYOUT_CAPACITY]) {
+            freeSlow(address); // C hands half the cache back to the bucket, then takes this block
+            return;
+        }
+        if (!U.compareAndSwapInt(null, l[at + SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
+            throw Smmalloc.notLive(address, SM_ERR_DOUBLE_FREE);
+        }
+        U.putInt(l[at + SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
+        U.putInt(countAddress, n + 1);
+        long frees = l[at + SM_LAYOUT_FREES];
+        U.putLong(frees, U.getLong(frees) + 1);
+    }
+
+    private void freeSlow(long address) {
+        checkUsable();
+        allocator.free(address);
+    }
+
+    private void checkUsable() {
+        Thread current = Thread.currentThread();
+        if (current != owner) {
+            throw new IllegalStateException("thread=" + current.getName() + " cannot use the ThreadCache of thread="
+                    + owner.getName());
+        }
+        if (closed) {
+            throw Blocks.closed("ThreadCache");
+        }
     }
 
     /**
@@ -48,13 +229,20 @@ public final class ThreadCache implements AutoCloseable {
         }
         if (!closed) {
             closed = true;
+            layout = null;
             allocator.destroyThreadCacheIfOpen();
         }
     }
 
-    /** {@code "ThreadCache[thread=name open|closed]"}. */
+    /** {@code "ThreadCache[thread=name fast path on|off, open|closed]"}. */
     @Override
     public String toString() {
-        return "ThreadCache[thread=" + owner.getName() + (closed ? " closed]" : " open]");
+        return "ThreadCache[thread=" + owner.getName() + " fast path " + (layout != null ? "on" : "off")
+                + (closed ? ", closed]" : ", open]");
+    }
+
+    /** Why the fast path is on or off on this JVM (see {@link RawMemory}). */
+    static String fastPathStatus() {
+        return RawMemory.STATUS;
     }
 }

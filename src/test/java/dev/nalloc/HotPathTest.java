@@ -78,4 +78,24 @@ class HotPathTest {
             });
         }
     }
+
+    @Test
+    void threadCacheFastPath() {
+        try (Smmalloc sm = new Smmalloc(8, 1 << 20); ThreadCache cache = sm.threadCache(1024, CacheWarmup.COLD)) {
+            long[] held = new long[100]; // more than a bucket's capacity: refills and hand-backs too
+            assertAllocatesNothing(n -> {
+                long sink = 0;
+                for (int i = 0; i < n; i += held.length) {
+                    for (int j = 0; j < held.length; j++) {
+                        held[j] = cache.malloc(1 + (j & 127));
+                        sink += held[j];
+                    }
+                    for (long p : held) {
+                        cache.free(p);
+                    }
+                }
+                return sink;
+            });
+        }
+    }
 }

@@ -45,6 +45,9 @@ import sun.misc.Unsafe;
  *       16..256 B); with a thread cache that each JMH worker thread opens in its own
  *       {@code @Setup} and closes in its {@code @TearDown}, or with none (every pair goes to the
  *       lock-free global buckets, which the two threads then contend on).</li>
+ *   <li>{@code smmallocFast}: the same thread cache through {@link ThreadCache#malloc} and
+ *       {@link ThreadCache#free}, the Java fast path (no JNI call while the cache is neither empty
+ *       nor full). {@code smmallocFastView}: the same plus a {@code ByteBuffer} view.</li>
  *   <li>{@code tlsfHeap}: a {@link TlsfHeap} per thread ({@code Scope.Thread}), the intended
  *       single-threaded use. {@code sharedTlsfHeap}: one {@link SharedTlsfHeap} for all threads
  *       (its monitor is contended on two threads).</li>
@@ -111,7 +114,7 @@ public abstract class AllocPairs {
     @State(Scope.Thread)
     public static class SmThreadCache {
         public Smmalloc sm;
-        private ThreadCache cache;
+        public ThreadCache cache;
 
         @Setup(Level.Trial)
         public void open(SmAllocator allocator) {
@@ -176,6 +179,20 @@ public abstract class AllocPairs {
         long p = c.sm.malloc(size);
         bh.consume(p);
         c.sm.free(p);
+    }
+
+    @Benchmark
+    public void smmallocFast(SmThreadCache c, Blackhole bh) {
+        long p = c.cache.malloc(size);
+        bh.consume(p);
+        c.cache.free(p);
+    }
+
+    @Benchmark
+    public void smmallocFastView(SmThreadCache c, Blackhole bh) {
+        long p = c.cache.malloc(size);
+        bh.consume(c.sm.view(p));
+        c.cache.free(p);
     }
 
     @Benchmark

@@ -26,9 +26,9 @@ import java.util.TreeSet;
 public final class Summary {
     private static final String BASELINE = "unsafe";
     /** Row order; benchmarks not listed follow, alphabetically. */
-    private static final List<String> ORDER = Arrays.asList("unsafe", "libcMalloc", "smmallocCache",
-            "smmallocNoCache", "tlsfHeap", "sharedTlsfHeap", "smmallocView", "allocateDirect",
-            "allocateDirectFree", "arenaConfined");
+    private static final List<String> ORDER = Arrays.asList("unsafe", "libcMalloc", "smmallocFast", "smmallocCache",
+            "smmallocNoCache", "tlsfHeap", "sharedTlsfHeap", "smmallocFastView", "smmallocView", "allocateDirect",
+            "allocateDirectFree", "arenaConfined", "lifoFloor", "lifoFloorCas");
 
     private Summary() {}
 

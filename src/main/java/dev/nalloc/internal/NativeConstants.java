@@ -47,6 +47,25 @@ final class NativeConstants {
     @MemberGetter static native int SM_OK();
     @MemberGetter static native int SM_ERR_DOUBLE_FREE();
     @MemberGetter static native int SM_ERR_NOT_OWNED();
+    @MemberGetter static native int SM_LAYOUT_BASE();
+    @MemberGetter static native int SM_LAYOUT_DATA_SPAN();
+    @MemberGetter static native int SM_LAYOUT_STRIDE_LOG2();
+    @MemberGetter static native int SM_LAYOUT_BUCKET_COUNT();
+    @MemberGetter static native int SM_LAYOUT_MARK_USED();
+    @MemberGetter static native int SM_LAYOUT_MARK_FREE();
+    @MemberGetter static native int SM_LAYOUT_HEADER();
+    @MemberGetter static native int SM_LAYOUT_COUNT();
+    @MemberGetter static native int SM_LAYOUT_SLOTS();
+    @MemberGetter static native int SM_LAYOUT_CAPACITY();
+    @MemberGetter static native int SM_LAYOUT_DATA();
+    @MemberGetter static native int SM_LAYOUT_BLOCK_SIZE();
+    @MemberGetter static native int SM_LAYOUT_SIDE();
+    @MemberGetter static native int SM_LAYOUT_BUMPED();
+    @MemberGetter static native int SM_LAYOUT_MAGIC();
+    @MemberGetter static native int SM_LAYOUT_UNITS();
+    @MemberGetter static native int SM_LAYOUT_HITS();
+    @MemberGetter static native int SM_LAYOUT_FREES();
+    @MemberGetter static native int SM_LAYOUT_BUCKET();
     @MemberGetter @Name("sizeof(sm_stats)") static native @Cast("size_t") long sizeof_sm_stats();
     @MemberGetter @Name("sizeof(sm_bucket_stats)") static native @Cast("size_t") long sizeof_sm_bucket_stats();
 }

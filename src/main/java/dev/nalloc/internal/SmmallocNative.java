@@ -135,6 +135,42 @@ public final class SmmallocNative {
     @Name("sm_free_batch_checked")
     private static native @Cast("size_t") long smFreeBatchChecked(@Cast(SM_ALLOCATOR) long allocator, @Cast("void**") long[] ptrs, @Cast("size_t") long count);
 
+    // ---- binding support: the thread cache's hit path run from Java ----
+
+    // Layout of the long[] filled by sm_thread_cache_layout (smmalloc.h documents the protocol).
+    public static final int SM_LAYOUT_BASE = 0;
+    public static final int SM_LAYOUT_DATA_SPAN = 1;
+    public static final int SM_LAYOUT_STRIDE_LOG2 = 2;
+    public static final int SM_LAYOUT_BUCKET_COUNT = 3;
+    public static final int SM_LAYOUT_MARK_USED = 4;
+    public static final int SM_LAYOUT_MARK_FREE = 5;
+    public static final int SM_LAYOUT_HEADER = 8;
+    public static final int SM_LAYOUT_COUNT = 0;
+    public static final int SM_LAYOUT_SLOTS = 1;
+    public static final int SM_LAYOUT_CAPACITY = 2;
+    public static final int SM_LAYOUT_DATA = 3;
+    public static final int SM_LAYOUT_BLOCK_SIZE = 4;
+    public static final int SM_LAYOUT_SIDE = 5;
+    public static final int SM_LAYOUT_BUMPED = 6;
+    public static final int SM_LAYOUT_MAGIC = 7;
+    public static final int SM_LAYOUT_UNITS = 8;
+    public static final int SM_LAYOUT_HITS = 9;
+    public static final int SM_LAYOUT_FREES = 10;
+    public static final int SM_LAYOUT_BUCKET = 12;
+
+    /**
+     * Copies the layout of the calling thread's cache for {@code allocator} into {@code out} (at
+     * most {@code out.length} longs) and returns the length a full copy needs, or 0 when the thread
+     * has no cache. The array is pinned, not copied.
+     */
+    public static int sm_thread_cache_layout(long allocator, long[] out) {
+        return (int) smThreadCacheLayout(allocator, out, out.length);
+    }
+
+    @CriticalRegion
+    @Name("sm_thread_cache_layout")
+    private static native @Cast("size_t") long smThreadCacheLayout(@Cast(SM_ALLOCATOR) long allocator, @Cast("uint64_t*") long[] out, @Cast("size_t") long len);
+
     // ---- introspection ----
 
     public static native @Cast("size_t") long sm_bucket_count(@Cast(SM_ALLOCATOR) long allocator);

@@ -44,4 +44,27 @@ class NativeConstantsTest {
         assertEquals(Long.BYTES * (1 + 4) + SmmallocNative.SM_MAX_BUCKETS * NativeConstants.sizeof_sm_bucket_stats(),
                 NativeConstants.sizeof_sm_stats());
     }
+
+    @Test
+    void threadCacheLayoutMatchesHeader() {
+        assertEquals(NativeConstants.SM_LAYOUT_BASE(), SmmallocNative.SM_LAYOUT_BASE);
+        assertEquals(NativeConstants.SM_LAYOUT_DATA_SPAN(), SmmallocNative.SM_LAYOUT_DATA_SPAN);
+        assertEquals(NativeConstants.SM_LAYOUT_STRIDE_LOG2(), SmmallocNative.SM_LAYOUT_STRIDE_LOG2);
+        assertEquals(NativeConstants.SM_LAYOUT_BUCKET_COUNT(), SmmallocNative.SM_LAYOUT_BUCKET_COUNT);
+        assertEquals(NativeConstants.SM_LAYOUT_MARK_USED(), SmmallocNative.SM_LAYOUT_MARK_USED);
+        assertEquals(NativeConstants.SM_LAYOUT_MARK_FREE(), SmmallocNative.SM_LAYOUT_MARK_FREE);
+        assertEquals(NativeConstants.SM_LAYOUT_HEADER(), SmmallocNative.SM_LAYOUT_HEADER);
+        assertEquals(NativeConstants.SM_LAYOUT_COUNT(), SmmallocNative.SM_LAYOUT_COUNT);
+        assertEquals(NativeConstants.SM_LAYOUT_SLOTS(), SmmallocNative.SM_LAYOUT_SLOTS);
+        assertEquals(NativeConstants.SM_LAYOUT_CAPACITY(), SmmallocNative.SM_LAYOUT_CAPACITY);
+        assertEquals(NativeConstants.SM_LAYOUT_DATA(), SmmallocNative.SM_LAYOUT_DATA);
+        assertEquals(NativeConstants.SM_LAYOUT_BLOCK_SIZE(), SmmallocNative.SM_LAYOUT_BLOCK_SIZE);
+        assertEquals(NativeConstants.SM_LAYOUT_SIDE(), SmmallocNative.SM_LAYOUT_SIDE);
+        assertEquals(NativeConstants.SM_LAYOUT_BUMPED(), SmmallocNative.SM_LAYOUT_BUMPED);
+        assertEquals(NativeConstants.SM_LAYOUT_MAGIC(), SmmallocNative.SM_LAYOUT_MAGIC);
+        assertEquals(NativeConstants.SM_LAYOUT_UNITS(), SmmallocNative.SM_LAYOUT_UNITS);
+        assertEquals(NativeConstants.SM_LAYOUT_HITS(), SmmallocNative.SM_LAYOUT_HITS);
+        assertEquals(NativeConstants.SM_LAYOUT_FREES(), SmmallocNative.SM_LAYOUT_FREES);
+        assertEquals(NativeConstants.SM_LAYOUT_BUCKET(), SmmallocNative.SM_LAYOUT_BUCKET);
+    }
 }
