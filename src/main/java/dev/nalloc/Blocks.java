@@ -1,8 +1,6 @@
 package dev.nalloc;
 
-import dev.nalloc.internal.SystemNative;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * Argument checks, exception messages and buffer views shared by every allocator class, written
@@ -57,10 +55,6 @@ final class Blocks {
     }
 
     private static ByteBuffer newView(long address, long length) {
-        ByteBuffer buffer = SystemNative.nalloc_direct_buffer(address, length);
-        if (buffer == null) {
-            throw new UnsupportedOperationException("this JVM does not support JNI direct buffers");
-        }
-        return buffer.order(ByteOrder.nativeOrder());
+        return DirectBufferFactory.view(address, (int) length);
     }
 }

@@ -2,6 +2,7 @@ package dev.nalloc;
 
 import static dev.nalloc.internal.SmmallocNative.*;
 
+import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
 
 /**
@@ -196,6 +197,37 @@ public final class ThreadCache implements AutoCloseable {
         U.putInt(countAddress, n + 1);
         long frees = l[at + SM_LAYOUT_FREES];
         U.putLong(frees, U.getLong(frees) + 1);
+    }
+
+    /**
+     * A direct buffer over the whole usable size of a block, as {@link Smmalloc#view(long)}: for
+     * bucket blocks on the fast path neither the liveness check nor the buffer needs a JNI call.
+     * The same caveat holds: the view does not keep the block alive.
+     *
+     * @param address a live block of the allocator
+     * @return a new native-order buffer over the block
+     * @throws IllegalArgumentException if {@code address} is not a live block
+     * @throws IllegalStateException if this cache or the allocator is closed, or if called from a
+     *         thread other than {@link #owner()}
+     */
+    public ByteBuffer view(long address) {
+        long[] l = layout;
+        long offset = address - base;
+        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || !allocator.isOpen()
+                || Thread.currentThread() != owner) {
+            checkUsable();
+            return allocator.view(address);
+        }
+        int at = SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
+        long within = offset & strideMask;
+        long units = within >>> 4;
+        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32;
+        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
+                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)
+                || U.getInt(l[at + SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
+            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
+        }
+        return DirectBufferFactory.view(address, (int) l[at + SM_LAYOUT_BLOCK_SIZE]);
     }
 
     private void freeSlow(long address) {

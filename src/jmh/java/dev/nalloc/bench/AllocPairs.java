@@ -47,13 +47,15 @@ import sun.misc.Unsafe;
  *       lock-free global buckets, which the two threads then contend on).</li>
  *   <li>{@code smmallocFast}: the same thread cache through {@link ThreadCache#malloc} and
  *       {@link ThreadCache#free}, the Java fast path (no JNI call while the cache is neither empty
- *       nor full). {@code smmallocFastView}: the same plus a {@code ByteBuffer} view.</li>
+ *       nor full). {@code smmallocFastView}: the same plus a {@code ByteBuffer} view from
+ *       {@link ThreadCache#view} (liveness checked and buffer made in Java).</li>
  *   <li>{@code tlsfHeap}: a {@link TlsfHeap} per thread ({@code Scope.Thread}), the intended
  *       single-threaded use. {@code sharedTlsfHeap}: one {@link SharedTlsfHeap} for all threads
  *       (its monitor is contended on two threads).</li>
  *   <li>{@code smmallocView}: {@code smmallocCache} plus a zero-copy {@code ByteBuffer} view of
- *       the block ({@link Smmalloc#view(long)}: one usable-size call and one
- *       {@code NewDirectByteBuffer}), the replacement for {@code allocateDirect}.</li>
+ *       the block ({@link Smmalloc#view(long)}: one usable-size JNI call, then the buffer, made in Java
+ *       where the JDK allows it, else by JNI {@code NewDirectByteBuffer}), the replacement for
+ *       {@code allocateDirect}.</li>
  *   <li>{@code allocateDirect}: {@code ByteBuffer.allocateDirect} alone. The buffer is dropped at
  *       once; its memory is freed later by its Cleaner after a GC (and {@code allocateDirect}
  *       itself triggers {@code System.gc()} when {@code -XX:MaxDirectMemorySize} (= heap size,
@@ -191,7 +193,7 @@ public abstract class AllocPairs {
     @Benchmark
     public void smmallocFastView(SmThreadCache c, Blackhole bh) {
         long p = c.cache.malloc(size);
-        bh.consume(c.sm.view(p));
+        bh.consume(c.cache.view(p));
         c.cache.free(p);
     }
 
