@@ -3,6 +3,7 @@
 # without a thread cache, TlsfHeap, SharedTlsfHeap, a Smmalloc ByteBuffer view, glibc malloc/free
 # through JNI, Unsafe.allocateMemory/freeMemory, ByteBuffer.allocateDirect (alone, and with an
 # explicit Unsafe.invokeCleaner free) and, on JDK 22+, Arena.ofConfined() allocate + close.
+# On JDK 24+ the forks run with -Ddev.nalloc.fastPath=true (off by default there, see RawMemory).
 #
 #   scripts/bench-java.sh [--quick] [-- JMH options, e.g. 'OneThread\.tlsf' -p size=64]
 #
@@ -59,12 +60,22 @@ quiet_unsafe() { # JDK 23+ warns about sun.misc.Unsafe memory access (JEP 471) u
     if [[ $(major "$1") -ge 23 ]]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
 }
 
+fork_flags() { # JVM flags of the benchmark forks: on JDK 24+ nalloc's Unsafe fast path is off by
+    # default (dev.nalloc.RawMemory); the benchmarks measure it on, as a user who opts in gets it
+    local n; n=$(major "$1")
+    # (and JDK 24+ warns when JavaCPP's Loader calls System.loadLibrary, JEP 472, unless allowed)
+    if [[ $n -ge 24 ]]; then
+        echo "--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Ddev.nalloc.fastPath=true"
+    elif [[ $n -ge 23 ]]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+}
+
 run() { # $1 = java binary; JMH results -> $out/jdk<N>.{json,log}
-    local java=$1 n flag
+    local java=$1 n flag forks
     n=$(major "$java")
     flag=$(quiet_unsafe "$java")
+    forks=$(fork_flags "$java")
     local args=("${jmh_opts[@]}" -rf json -rff "$out/jdk$n.json")
-    [[ -n $flag ]] && args+=(-jvmArgsPrepend "$flag")
+    [[ -n $forks ]] && args+=(-jvmArgsPrepend "$forks")
     echo "== JMH on JDK $n ($java): ${jmh_opts[*]} ${jmh_extra[*]:-}"
     # JMH's full output goes to the log; the terminal gets one progress line per benchmark.
     $java $flag -jar target/benchmarks.jar "${args[@]}" "${jmh_extra[@]}" 2>&1 | tee "$out/jdk$n.log" |
