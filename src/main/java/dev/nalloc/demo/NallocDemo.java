@@ -6,6 +6,7 @@ import dev.nalloc.NativeAllocator;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.SmmallocStats;
 import dev.nalloc.SmmallocThreadFactory;
+import dev.nalloc.ThreadCache;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.TlsfStats;
 import java.lang.reflect.Field;
@@ -28,7 +29,8 @@ import sun.misc.Unsafe;
  *   <li><b>messages</b>: worker threads from a {@link SmmallocThreadFactory} (each
  *       with a thread cache) allocate 16-128 byte messages from a {@link Smmalloc}, write them,
  *       hand them to whichever thread comes next through a shared mailbox, and that thread
- *       verifies and frees them;</li>
+ *       verifies and frees them: once through each worker's {@link ThreadCache} (the Java fast
+ *       path), once through {@code Smmalloc.malloc}/{@code free} (JNI);</li>
  *   <li><b>records</b>: one thread keeps variable-size records (32-4096 bytes) in a
  *       {@link TlsfHeap} that grows through a {@link ChunkAllocator}, inserting, updating
  *       (realloc) and deleting them in a table of id &rarr; address.</li>
@@ -73,13 +75,18 @@ public final class NallocDemo {
                     new SmmallocThreadFactory(smmalloc, 4096, CacheWarmup.WARM, recording));
             try {
                 System.out.println("messages: 16-128 B, written, handed to another thread, verified, freed");
-                messages(smmalloc, workers, threads, WARMUP_NANOS);
-                messages(unsafe, workers, threads, WARMUP_NANOS);
-                Result sm = messages(smmalloc, workers, threads, nanos);
-                Result un = messages(unsafe, workers, threads, nanos);
-                System.out.printf("  Smmalloc (8 buckets, WARM caches)  %,13.0f malloc+free/s  errors=%d%n", sm.rate(), sm.errors);
-                System.out.printf("  Unsafe.allocateMemory, same work   %,13.0f malloc+free/s  errors=%d  (Smmalloc %.2fx)%n",
-                        un.rate(), un.errors, sm.rate() / un.rate());
+                messages(smmalloc, true, workers, threads, WARMUP_NANOS);
+                messages(smmalloc, false, workers, threads, WARMUP_NANOS);
+                messages(unsafe, false, workers, threads, WARMUP_NANOS);
+                Result fast = messages(smmalloc, true, workers, threads, nanos);
+                Result sm = messages(smmalloc, false, workers, threads, nanos);
+                Result un = messages(unsafe, false, workers, threads, nanos);
+                System.out.printf("  Smmalloc, worker's ThreadCache     %,13.0f malloc+free/s  errors=%d  (%s)%n",
+                        fast.rate(), fast.errors, fast.path);
+                System.out.printf("  Smmalloc.malloc/free (JNI)         %,13.0f malloc+free/s  errors=%d%n", sm.rate(), sm.errors);
+                System.out.printf("  Unsafe.allocateMemory, same work   %,13.0f malloc+free/s  errors=%d  "
+                        + "(ThreadCache %.2fx, Smmalloc %.2fx)%n", un.rate(), un.errors, fast.rate() / un.rate(),
+                        sm.rate() / un.rate());
                 printSmmallocStats(smmalloc.stats(), "while the workers hold their caches");
             } finally {
                 workers.shutdown();
@@ -123,27 +130,30 @@ public final class NallocDemo {
         long ops;
         long errors;
         long nanos;
+        String path = "";
 
         double rate() {
             return ops * 1e9 / nanos;
         }
     }
 
-    private static Result messages(NativeAllocator allocator, ExecutorService workers, int threads, long nanos)
-            throws Exception {
+    /** {@code viaCache}: the workers use their own {@link ThreadCache} (allocator is a Smmalloc). */
+    private static Result messages(NativeAllocator allocator, boolean viaCache, ExecutorService workers, int threads,
+            long nanos) throws Exception {
         AtomicLongArray mailbox = new AtomicLongArray(MAILBOX_SLOTS);
         List<Future<long[]>> futures = new ArrayList<>();
         long start = System.nanoTime();
         long deadline = start + nanos;
         for (int t = 0; t < threads; t++) {
             long seed = t * 0x9E3779B97F4A7C15L + 1;
-            futures.add(workers.submit(() -> messageWorker(allocator, mailbox, seed, deadline)));
+            futures.add(workers.submit(() -> messageWorker(allocator, viaCache, mailbox, seed, deadline)));
         }
         Result result = new Result();
         for (Future<long[]> f : futures) {
             long[] r = f.get();
             result.ops += r[0];
             result.errors += r[1];
+            result.path = r[2] == 1 ? "fast path: no JNI call per message" : "fast path off: through JNI";
         }
         result.nanos = System.nanoTime() - start;
         for (int i = 0; i < MAILBOX_SLOTS; i++) { // left-overs: freed by this thread
@@ -157,13 +167,17 @@ public final class NallocDemo {
     }
 
     /** Returns {malloc+free pairs, errors}. */
-    private static long[] messageWorker(NativeAllocator allocator, AtomicLongArray mailbox, long seed, long deadline) {
+    private static long[] messageWorker(NativeAllocator allocator, boolean viaCache, AtomicLongArray mailbox,
+            long seed, long deadline) {
+        // A message may be freed by another worker than the one that allocated it: through its
+        // own cache, where it stays (blocks come home to whichever thread frees them).
+        ThreadCache cache = viaCache ? ((Smmalloc) allocator).currentThreadCache() : null;
         SplittableRandom random = new SplittableRandom(seed);
         long ops = 0;
         long errors = 0;
         while ((ops & 255) != 0 || System.nanoTime() < deadline) {
             int size = 16 + 8 * random.nextInt(15);
-            long p = allocator.malloc(size);
+            long p = cache != null ? cache.malloc(size) : allocator.malloc(size);
             if (p == 0) {
                 errors++;
                 continue;
@@ -172,11 +186,15 @@ public final class NallocDemo {
             long old = mailbox.getAndSet(random.nextInt(MAILBOX_SLOTS), p);
             if (old != 0) {
                 errors += verifyMessage(old) ? 0 : 1;
-                allocator.free(old);
+                if (cache != null) {
+                    cache.free(old);
+                } else {
+                    allocator.free(old);
+                }
             }
             ops++;
         }
-        return new long[] {ops, errors};
+        return new long[] {ops, errors, cache != null && cache.isFastPath() ? 1 : 0};
     }
 
     /** [seq:8][size:4][~size:4][seq * offset ...]. */
