@@ -54,6 +54,53 @@ final class Blocks {
         return newView(address, length);
     }
 
+    /** The address of a direct buffer's memory. */
+    static long address(ByteBuffer buffer) {
+        return DirectBufferFactory.address(buffer);
+    }
+
+    /**
+     * Copies {@code bytes} bytes from {@code from} to {@code to} (the ranges may overlap) through
+     * views: no JNI call where views are made in Java, and the JDK's intrinsic copy.
+     */
+    static void copy(long from, long to, long bytes) {
+        if (from == to || bytes == 0) {
+            return;
+        }
+        boolean backwards = to > from && to < from + bytes; // overlapping, destination above
+        long done = 0;
+        while (done < bytes) {
+            int n = (int) Math.min(bytes - done, 1 << 30);
+            long offset = backwards ? bytes - done - n : done;
+            ByteBuffer src = newView(from + offset, n);
+            ByteBuffer dst = newView(to + offset, n);
+            dst.put(src); // the JDK copies overlapping direct buffers correctly (memmove)
+            done += n;
+        }
+    }
+
+    /** Sets {@code bytes} bytes at {@code address} to {@code value}. */
+    static void fill(long address, long bytes, byte value) {
+        if (RawMemory.U != null) {
+            RawMemory.U.setMemory(address, bytes, value);
+            return;
+        }
+        long pattern = (value & 0xFFL) * 0x0101_0101_0101_0101L;
+        long done = 0;
+        while (done < bytes) {
+            int n = (int) Math.min(bytes - done, 1 << 30);
+            ByteBuffer b = newView(address + done, n);
+            int i = 0;
+            for (; i + 8 <= n; i += 8) {
+                b.putLong(i, pattern);
+            }
+            for (; i < n; i++) {
+                b.put(i, value);
+            }
+            done += n;
+        }
+    }
+
     private static ByteBuffer newView(long address, long length) {
         return DirectBufferFactory.view(address, (int) length);
     }

@@ -90,6 +90,14 @@ final class DirectBufferFactory {
                 && s.get(0) == 12 && b.duplicate().get(47) == 55;
     }
 
+    /** The address of a direct buffer's memory (its capacity starts there). */
+    static long address(ByteBuffer buffer) {
+        if (DIRECT != null) {
+            return U.getLong(buffer, ADDRESS);
+        }
+        return SystemNative.nalloc_buffer_address(buffer.duplicate().clear());
+    }
+
     /** Whether views are made without JNI on this JVM. */
     static boolean isFast() {
         return DIRECT != null;

@@ -2,8 +2,11 @@ package dev.nalloc;
 
 /**
  * The operations every nalloc allocator offers, so code that only allocates, resizes and frees
- * can be written once: {@link TlsfHeap}, {@link SharedTlsfHeap} and {@link Smmalloc} implement
- * it.
+ * can be written once and the allocator chosen by configuration: {@link TlsfHeap},
+ * {@link SharedTlsfHeap}, {@link Smmalloc}, {@link SystemAllocator}, {@link ArenaAllocator},
+ * {@link LinearAllocator}, {@link BlockPool}, {@link ConcurrentBlockPool} and
+ * {@link DebugAllocator} implement it, and the typed buffers ({@link NativeBuffer}) are made over
+ * any of them.
  *
  * <p>Addresses are raw native addresses held in a {@code long}; 0 is the null address. The
  * contract shared by every implementation:
@@ -89,6 +92,18 @@ public interface NativeAllocator extends AutoCloseable {
      * @throws IllegalStateException if the allocator is closed
      */
     long size(long address);
+
+    /**
+     * Whether {@link #free(long)} gives single blocks back. False for allocators that only free
+     * everything at once ({@link ArenaAllocator}, {@link LinearAllocator}): their {@code free}
+     * throws {@link UnsupportedOperationException}, and code that must free blocks one by one
+     * should ask first.
+     *
+     * @return true unless the allocator frees only in bulk
+     */
+    default boolean supportsFree() {
+        return true;
+    }
 
     /**
      * Releases the allocator and every block still allocated from it; later calls throw

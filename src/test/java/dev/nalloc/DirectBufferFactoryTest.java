@@ -2,6 +2,7 @@ package dev.nalloc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +57,16 @@ class DirectBufferFactoryTest {
         } finally {
             RawMemory.U.freeMemory(p);
         }
+    }
+
+    @Test
+    void bufferAddressesAgreeWithJni() {
+        ByteBuffer b = ByteBuffer.allocateDirect(100);
+        b.position(30);
+        long viaJni = SystemNative.nalloc_buffer_address(b.duplicate().clear());
+        assertNotEquals(0, viaJni);
+        assertEquals(viaJni, DirectBufferFactory.address(b)); // the buffer's start, not its position
+        assertEquals(viaJni + 30, SystemNative.nalloc_buffer_address(b));
     }
 
     @Test

@@ -31,7 +31,8 @@ final class Subjects {
                 new Subject("TlsfHeap", () -> TlsfHeap.create(HEAP_BYTES)),
                 new Subject("TlsfHeap+chunks", () -> TlsfHeap.create(64 * 1024, new CountingChunks())),
                 new Subject("SharedTlsfHeap", () -> SharedTlsfHeap.create(HEAP_BYTES)),
-                new Subject("Smmalloc", () -> new Smmalloc(8, 64 * 1024)));
+                new Subject("Smmalloc", () -> new Smmalloc(8, 64 * 1024)),
+                new Subject("SystemAllocator", SystemAllocator::new));
     }
 
     static ByteBuffer view(NativeAllocator a, long address) {
@@ -39,8 +40,10 @@ final class Subjects {
             return h.view(address);
         } else if (a instanceof SharedTlsfHeap h) {
             return h.view(address);
+        } else if (a instanceof Smmalloc sm) {
+            return sm.view(address);
         } else {
-            return ((Smmalloc) a).view(address);
+            return Blocks.view(address, a.size(address));
         }
     }
 
@@ -49,8 +52,10 @@ final class Subjects {
             return h.view(address, length);
         } else if (a instanceof SharedTlsfHeap h) {
             return h.view(address, length);
+        } else if (a instanceof Smmalloc sm) {
+            return sm.view(address, length);
         } else {
-            return ((Smmalloc) a).view(address, length);
+            return Blocks.view(address, length, a.size(address));
         }
     }
 
@@ -59,8 +64,12 @@ final class Subjects {
             h.check();
         } else if (a instanceof SharedTlsfHeap h) {
             h.check();
+        } else if (a instanceof Smmalloc sm) {
+            sm.check();
+        } else if (a instanceof SystemAllocator sys) {
+            sys.liveBlocks(); // nothing to walk; throws once closed
         } else {
-            ((Smmalloc) a).check();
+            throw new AssertionError("no check for " + a);
         }
     }
 

@@ -43,6 +43,12 @@ public final class SystemNative {
     public static native ByteBuffer nalloc_direct_buffer(@Cast("void*") long address, long capacity);
 
     /**
+     * The address of a direct buffer's memory at its position (JavaCPP passes the buffer as
+     * {@code GetDirectBufferAddress} plus position).
+     */
+    public static native long nalloc_buffer_address(ByteBuffer buffer);
+
+    /**
      * The C library's plain {@code malloc}, unwrapped: one JNI transition, no checks, 0 when it
      * fails. A baseline for the JMH benchmarks ("a JNI call to glibc malloc/free"); the public API
      * does not use it. Release with {@link #nalloc_libc_free}.

@@ -9,6 +9,7 @@
 
 #include <jni.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include "tlsf.h"
 
@@ -41,6 +42,13 @@ static inline void nalloc_system_free(void *p)
 static inline jobject nalloc_direct_buffer(JNIEnv *env, jclass, void *address, jlong capacity)
 {
     return env->NewDirectByteBuffer(address, capacity);
+}
+
+/* The address JavaCPP passes for a direct java.nio buffer argument (its
+ * GetDirectBufferAddress plus position), as a number. */
+static inline jlong nalloc_buffer_address(const void *p)
+{
+    return (jlong)(intptr_t)p;
 }
 
 /* Usable bytes of p when it is a live block of heap t, else 0: tlsf_owns and

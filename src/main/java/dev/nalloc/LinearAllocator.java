@@ -1,0 +1,182 @@
+package dev.nalloc;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * The course notes' linear ("static") allocator: blocks are cut one after another from a fixed
+ * buffer the caller owns, and never grow it. Single blocks cannot be freed ({@link #free}
+ * throws {@link UnsupportedOperationException}); {@link #reset()} frees them all at once. For a
+ * linear allocator that grows by chunks taken from another allocator, use
+ * {@link ArenaAllocator}.
+ *
+ * <pre>{@code
+ * try (LinearAllocator scratch = LinearAllocator.over(frameBuffer)) {   // a direct ByteBuffer
+ *     long a = scratch.malloc(256);
+ *     long b = scratch.malloc(1024, 64);
+ *     ...
+ *     scratch.reset();                                                  // next frame
+ * }
+ * }</pre>
+ *
+ * <p>malloc is a bump of a pointer plus one record (kept so that {@link #size} and
+ * {@link #realloc} can refuse addresses that are not blocks); it returns 0 when the buffer is
+ * full. {@link #realloc} resizes the last block in place, and copies any other block to a new one
+ * (the old space is reclaimed only by {@code reset}). {@link #close()} does not free the buffer:
+ * the caller owns it.
+ *
+ * <p><b>Thread safety:</b> none; confine an instance to one thread (or lock around it).
+ */
+public final class LinearAllocator implements NativeAllocator {
+    private final BumpChunk region;
+    private final Object keepAlive; // the ByteBuffer whose memory this is, if any
+    private boolean closed;
+
+    private LinearAllocator(long address, long bytes, Object keepAlive) {
+        this.region = new BumpChunk(address, bytes);
+        this.keepAlive = keepAlive;
+    }
+
+    /**
+     * A linear allocator over {@code [address, address + bytes)}, memory the caller owns and keeps
+     * valid while the allocator is used.
+     *
+     * @param address start of the buffer, not 0
+     * @param bytes size of the buffer, {@code >= 0}
+     * @return a new allocator
+     * @throws IllegalArgumentException if {@code address} is 0, {@code bytes} is negative or the
+     *         range wraps around
+     */
+    public static LinearAllocator over(long address, long bytes) {
+        if (address == 0 || bytes < 0 || address + bytes < address && address + bytes != 0) {
+            throw new IllegalArgumentException("address=" + Blocks.hex(address) + " bytes=" + bytes
+                    + " is not a buffer");
+        }
+        return new LinearAllocator(address, bytes, null);
+    }
+
+    /**
+     * A linear allocator over the whole capacity of a direct buffer (position and limit are
+     * ignored); the allocator keeps the buffer reachable.
+     *
+     * @param buffer a direct buffer
+     * @return a new allocator
+     * @throws IllegalArgumentException if the buffer is not direct
+     */
+    public static LinearAllocator over(ByteBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException("buffer is not direct: its memory can move");
+        }
+        return new LinearAllocator(Blocks.address(buffer), buffer.capacity(), buffer);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw Blocks.closed("LinearAllocator");
+        }
+    }
+
+    /** {@inheritDoc} 0 when the buffer cannot hold the block. */
+    @Override
+    public long malloc(long size) {
+        return malloc(size, 16);
+    }
+
+    @Override
+    public long malloc(long size, long alignment) {
+        checkOpen();
+        Blocks.checkSize(size);
+        Blocks.checkAlignment(alignment);
+        return region.alloc(size, alignment);
+    }
+
+    @Override
+    public long realloc(long address, long size) {
+        checkOpen();
+        Blocks.checkSize(size);
+        if (address == 0) {
+            return region.alloc(size, 16);
+        }
+        int i = indexOf(address);
+        if (region.isLast(i) && region.resizeLast(size)) {
+            return address;
+        }
+        long old = region.size(i);
+        long p = region.alloc(size, 16);
+        if (p != 0) {
+            Blocks.copy(address, p, Math.min(old, Math.max(size, 1)));
+        }
+        return p;
+    }
+
+    private int indexOf(long address) {
+        int i = region.find(address);
+        if (i < 0) {
+            throw Blocks.notLive(address, "allocator", "not a block of this linear allocator");
+        }
+        return i;
+    }
+
+    /** Refused: a linear allocator frees only everything at once, with {@link #reset()}. */
+    @Override
+    public void free(long address) {
+        checkOpen();
+        if (address != 0) {
+            throw new UnsupportedOperationException("LinearAllocator cannot free single blocks; reset() frees all");
+        }
+    }
+
+    /** {@inheritDoc} The requested size (at least 1). */
+    @Override
+    public long size(long address) {
+        checkOpen();
+        return region.size(indexOf(address));
+    }
+
+    /** False: blocks are freed all at once by {@link #reset()}. */
+    @Override
+    public boolean supportsFree() {
+        return false;
+    }
+
+    /**
+     * Frees every block: the whole buffer is available again.
+     *
+     * @throws IllegalStateException if closed
+     */
+    public void reset() {
+        checkOpen();
+        region.reset();
+    }
+
+    /**
+     * Bytes used so far, alignment padding included.
+     *
+     * @return 0 to {@link #capacity()}
+     */
+    public long used() {
+        return region.used();
+    }
+
+    /**
+     * The buffer's size.
+     *
+     * @return bytes
+     */
+    public long capacity() {
+        return region.capacity();
+    }
+
+    /** Ends the allocator; the buffer itself is the caller's and is not touched. */
+    @Override
+    public void close() {
+        closed = true;
+        Objects.hashCode(keepAlive); // reachable until here
+    }
+
+    @Override
+    public String toString() {
+        return closed ? "LinearAllocator[closed]" : "LinearAllocator[used=" + used() + " of " + capacity() + "]";
+    }
+}
