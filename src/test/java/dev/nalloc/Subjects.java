@@ -32,7 +32,9 @@ final class Subjects {
                 new Subject("TlsfHeap+chunks", () -> TlsfHeap.create(64 * 1024, new CountingChunks())),
                 new Subject("SharedTlsfHeap", () -> SharedTlsfHeap.create(HEAP_BYTES)),
                 new Subject("Smmalloc", () -> new Smmalloc(8, 64 * 1024)),
-                new Subject("SystemAllocator", SystemAllocator::new));
+                new Subject("SystemAllocator", SystemAllocator::new),
+                new Subject("DebugAllocator", () -> new DebugAllocator("contract", new SystemAllocator(),
+                        LeakReporting.LOG, false)));
     }
 
     static ByteBuffer view(NativeAllocator a, long address) {
@@ -66,6 +68,8 @@ final class Subjects {
             h.check();
         } else if (a instanceof Smmalloc sm) {
             sm.check();
+        } else if (a instanceof DebugAllocator debug) {
+            debug.check();
         } else if (a instanceof SystemAllocator sys) {
             sys.liveBlocks(); // nothing to walk; throws once closed
         } else {
