@@ -2,6 +2,7 @@ package dev.nalloc;
 
 import static dev.nalloc.internal.SmmallocNative.*;
 
+import dev.nalloc.internal.Handles;
 import dev.nalloc.internal.SmmallocNative;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -49,6 +50,11 @@ import java.util.Objects;
  * or the size is absurd (beyond {@code Long.MAX_VALUE - 4096}).
  */
 public final class Smmalloc implements NativeAllocator {
+    static {
+        // the handle stays out of the public API; nalloc's other packages reach it through Handles
+        Handles.registerSmmalloc(s -> s.handle);
+    }
+
     /** The sm_allocator; 0 once closed. Volatile: closed state visible to every thread. */
     private volatile long handle;
     private final int bucketCount;

@@ -8,7 +8,7 @@ import org.bytedeco.javacpp.annotation.Properties;
  * Shared JavaCPP configuration of the nalloc JNI library, in the role a javacpp-presets
  * {@code presets} class plays (here without a parser: the binding classes are hand-written).
  *
- * <p>Every binding class ({@link TlsfNative}, {@link SmmallocNative}, {@link SystemNative}) inherits these properties,
+ * <p>Every binding class ({@link TlsfNative}, {@link SmmallocNative}, {@link SystemNative}, {@link LwjglNative}) inherits these properties,
  * so JavaCPP's Builder compiles them all into one library, {@code libjninalloc}, which links
  * the static C core ({@code libnalloc_core.a}, built by CMake) and is packaged as the classpath
  * resource {@code dev/nalloc/internal/<platform>/libjninalloc.so} of the
@@ -23,7 +23,7 @@ import org.bytedeco.javacpp.annotation.Properties;
  * loaded; call {@link #load()} (or touch a binding class) first.
  */
 @Properties(value = @Platform(
-        include = {"tlsf.h", "nalloc_jni.h", "nalloc_java.h"},
+        include = {"tlsf.h", "nalloc_jni.h", "nalloc_java.h", "nalloc_lwjgl.h"},
         link = "nalloc_core",
         library = NallocLibrary.LIBRARY))
 public final class NallocLibrary {

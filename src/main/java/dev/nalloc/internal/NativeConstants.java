@@ -68,4 +68,11 @@ final class NativeConstants {
     @MemberGetter static native int SM_LAYOUT_BUCKET();
     @MemberGetter @Name("sizeof(sm_stats)") static native @Cast("size_t") long sizeof_sm_stats();
     @MemberGetter @Name("sizeof(sm_bucket_stats)") static native @Cast("size_t") long sizeof_sm_bucket_stats();
+
+    @MemberGetter static native int NALLOC_LWJGL_MALLOC();
+    @MemberGetter static native int NALLOC_LWJGL_CALLOC();
+    @MemberGetter static native int NALLOC_LWJGL_REALLOC();
+    @MemberGetter static native int NALLOC_LWJGL_FREE();
+    @MemberGetter static native int NALLOC_LWJGL_ALIGNED_ALLOC();
+    @MemberGetter static native int NALLOC_LWJGL_ALIGNED_FREE();
 }

@@ -67,4 +67,14 @@ class NativeConstantsTest {
         assertEquals(NativeConstants.SM_LAYOUT_FREES(), SmmallocNative.SM_LAYOUT_FREES);
         assertEquals(NativeConstants.SM_LAYOUT_BUCKET(), SmmallocNative.SM_LAYOUT_BUCKET);
     }
+
+    @Test
+    void lwjglShimIndicesMatchHeader() {
+        assertEquals(NativeConstants.NALLOC_LWJGL_MALLOC(), LwjglNative.NALLOC_LWJGL_MALLOC);
+        assertEquals(NativeConstants.NALLOC_LWJGL_CALLOC(), LwjglNative.NALLOC_LWJGL_CALLOC);
+        assertEquals(NativeConstants.NALLOC_LWJGL_REALLOC(), LwjglNative.NALLOC_LWJGL_REALLOC);
+        assertEquals(NativeConstants.NALLOC_LWJGL_FREE(), LwjglNative.NALLOC_LWJGL_FREE);
+        assertEquals(NativeConstants.NALLOC_LWJGL_ALIGNED_ALLOC(), LwjglNative.NALLOC_LWJGL_ALIGNED_ALLOC);
+        assertEquals(NativeConstants.NALLOC_LWJGL_ALIGNED_FREE(), LwjglNative.NALLOC_LWJGL_ALIGNED_FREE);
+    }
 }
