@@ -3,6 +3,8 @@ package dev.nalloc.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -51,6 +53,31 @@ class LoadCheckIT {
             assertNotNull(natives.getEntry(LIBRARY_ENTRY), "platform jar holds " + LIBRARY_ENTRY);
             assertFalse(natives.stream().anyMatch(e -> e.getName().endsWith(".class")),
                     "the platform jar holds no classes");
+        }
+    }
+
+    /**
+     * The main jar is a multi-release jar whose META-INF/versions/22 holds the FFM adapter
+     * when the build made it (failsafe passes nalloc.it.ffmSkipped), and a JDK before 22 (this
+     * test's, in the JDK 17 build) does not see those classes.
+     */
+    @Test
+    void mainJarIsMultiReleaseWithTheFfmAdapterForJdk22() throws Exception {
+        boolean ffmSkipped = Boolean.parseBoolean(System.getProperty("nalloc.it.ffmSkipped", "true"));
+        try (JarFile main = new JarFile(jarProperty("nalloc.it.mainJar").toFile())) {
+            assertEquals("true", main.getManifest().getMainAttributes().getValue("Multi-Release"),
+                    "Multi-Release manifest attribute");
+            for (String name : List.of("NallocArena", "NallocSegmentAllocator")) {
+                String entry = "META-INF/versions/22/dev/nalloc/ffm/" + name + ".class";
+                if (!ffmSkipped) { // (when skipped, a build without clean may still hold older ones)
+                    assertNotNull(main.getEntry(entry), entry + " in the main jar");
+                }
+                assertNull(main.getEntry("dev/nalloc/ffm/" + name + ".class"), "no unversioned " + name);
+            }
+        }
+        if (Runtime.version().feature() < 22) {
+            assertThrows(ClassNotFoundException.class, () -> Class.forName("dev.nalloc.ffm.NallocArena"),
+                    "JDK " + Runtime.version().feature() + " does not see the JDK 22 classes");
         }
     }
 
