@@ -26,10 +26,10 @@ class DirectBufferFactoryTest {
 
     @Test
     void aViewBehavesLikeAJniView() {
-        long p = RawMemory.U.allocateMemory(256);
+        long p = TestMemory.U.allocateMemory(256);
         try {
             for (int i = 0; i < 256; i++) {
-                RawMemory.U.putByte(p + i, (byte) (i * 7));
+                TestMemory.U.putByte(p + i, (byte) (i * 7));
             }
             ByteBuffer fast = DirectBufferFactory.view(p + 16, 200);
             ByteBuffer jni = SystemNative.nalloc_direct_buffer(p + 16, 200).order(ByteOrder.nativeOrder());
@@ -43,7 +43,7 @@ class DirectBufferFactoryTest {
             assertEquals(jni.getLong(40), fast.getLong(40));
             fast.putInt(100, 0xCAFEBABE);
             assertEquals(0xCAFEBABE, jni.getInt(100));
-            assertEquals(0xCAFEBABE, RawMemory.U.getInt(p + 116));
+            assertEquals(0xCAFEBABE, TestMemory.U.getInt(p + 116));
             assertThrows(IndexOutOfBoundsException.class, () -> fast.get(200));
             assertThrows(IndexOutOfBoundsException.class, () -> fast.putLong(196, 1L));
             fast.position(192);
@@ -55,7 +55,7 @@ class DirectBufferFactoryTest {
             copy.put(fast.clear());
             assertEquals(jni.clear(), copy.flip());
         } finally {
-            RawMemory.U.freeMemory(p);
+            TestMemory.U.freeMemory(p);
         }
     }
 

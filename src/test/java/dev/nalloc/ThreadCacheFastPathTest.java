@@ -70,7 +70,7 @@ class ThreadCacheFastPathTest {
                 assertNotEquals(0, p);
                 assertEquals((size - 1) / 16, sm.bucket(p), "size " + size);
                 assertEquals(16 * ((size + 15) / 16), sm.size(p));
-                RawMemory.U.setMemory(p, sm.size(p), (byte) 0x5A); // the whole block is writable
+                TestMemory.U.setMemory(p, sm.size(p), (byte) 0x5A); // the whole block is writable
                 cache.free(p);
             }
             long zero = cache.malloc(0);
@@ -118,11 +118,11 @@ class ThreadCacheFastPathTest {
             assertThrows(IllegalArgumentException.class, () -> cache.free(b + 8)); // not a block start
             long neverHanded = b + 48L * 1000; // inside the bucket, beyond the bump frontier
             assertThrows(IllegalArgumentException.class, () -> cache.free(neverHanded));
-            long foreign = RawMemory.U.allocateMemory(64);
+            long foreign = TestMemory.U.allocateMemory(64);
             try {
                 assertThrows(IllegalArgumentException.class, () -> cache.free(foreign));
             } finally {
-                RawMemory.U.freeMemory(foreign);
+                TestMemory.U.freeMemory(foreign);
             }
             assertEquals(1, inUse()); // only b is live, nothing was corrupted
             sm.check();
@@ -165,10 +165,10 @@ class ThreadCacheFastPathTest {
                 try (ThreadCache mine = sm.threadCache(1024, CacheWarmup.WARM)) {
                     for (int i = 0; i < n; i++) {
                         long p = toWorker.take();
-                        RawMemory.U.putLong(p, RawMemory.U.getLong(p) + 1);
+                        TestMemory.U.putLong(p, TestMemory.U.getLong(p) + 1);
                         mine.free(p); // main's block comes home to the worker's cache
                         long q = mine.malloc(32);
-                        RawMemory.U.putLong(q, i);
+                        TestMemory.U.putLong(q, i);
                         toMain.put(q);
                     }
                 } catch (InterruptedException e) {
@@ -178,10 +178,10 @@ class ThreadCacheFastPathTest {
             worker.start();
             for (int i = 0; i < n; i++) {
                 long p = cache.malloc(32);
-                RawMemory.U.putLong(p, 41);
+                TestMemory.U.putLong(p, 41);
                 toWorker.put(p);
                 long q = toMain.poll(30, TimeUnit.SECONDS);
-                assertEquals(i, RawMemory.U.getLong(q));
+                assertEquals(i, TestMemory.U.getLong(q));
                 if ((i & 1) == 0) {
                     cache.free(q);
                 } else {
@@ -299,8 +299,8 @@ class ThreadCacheFastPathTest {
                     long sum = 0;
                     for (int i = 0; i < 2000; i++) {
                         long p = cache.malloc(16 + i % 112);
-                        RawMemory.U.putLong(p, i);
-                        sum += RawMemory.U.getLong(p);
+                        TestMemory.U.putLong(p, i);
+                        sum += TestMemory.U.getLong(p);
                         cache.free(p);
                     }
                     return cache.isFastPath() == (RawMemory.U != null) ? sum : -1;
@@ -326,7 +326,7 @@ class ThreadCacheFastPathTest {
             for (int step = 0; step < 100_000; step++) {
                 int slot = random.nextInt(live.length);
                 if (live[slot] != 0) {
-                    assertEquals(0x1234_0000L + slot, RawMemory.U.getLong(live[slot]));
+                    assertEquals(0x1234_0000L + slot, TestMemory.U.getLong(live[slot]));
                     if (random.nextBoolean()) {
                         cache.free(live[slot]);
                     } else {
@@ -339,7 +339,7 @@ class ThreadCacheFastPathTest {
                     int size = 1 + random.nextInt(16 * BUCKETS + 40); // some go to the fallback
                     long p = random.nextInt(4) == 0 ? sm.malloc(size) : cache.malloc(size);
                     assertTrue(sm.size(p) >= size);
-                    RawMemory.U.putLong(p, 0x1234_0000L + slot);
+                    TestMemory.U.putLong(p, 0x1234_0000L + slot);
                     live[slot] = p;
                     sizes[slot] = size;
                 }
