@@ -179,6 +179,32 @@ public final class ArenaAllocator implements NativeAllocator {
     }
 
     /**
+     * Bytes used in the chunks since the last reset, alignment padding included.
+     *
+     * @return bytes
+     */
+    public long used() {
+        long n = 0;
+        for (BumpChunk c : chunks) {
+            n += c.used();
+        }
+        return n;
+    }
+
+    /**
+     * Bytes taken from the parent and not yet handed back.
+     *
+     * @return the chunks' total size
+     */
+    public long capacity() {
+        long n = 0;
+        for (BumpChunk c : chunks) {
+            n += c.capacity();
+        }
+        return n;
+    }
+
+    /**
      * Chunks taken from the parent and not yet handed back.
      *
      * @return the number of chunks

@@ -4,11 +4,16 @@ import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
- * The course notes' linear ("static") allocator: blocks are cut one after another from a fixed
- * buffer the caller owns, and never grow it. Single blocks cannot be freed ({@link #free}
- * throws {@link UnsupportedOperationException}); {@link #reset()} frees them all at once. For a
- * linear allocator that grows by chunks taken from another allocator, use
- * {@link ArenaAllocator}.
+ * The course notes' linear allocator ("aka static allocator"): blocks are cut one after another
+ * from a buffer, and single blocks cannot be freed ({@link #free} throws
+ * {@link UnsupportedOperationException}); {@link #reset()} frees them all at once. Two forms:
+ * <ul>
+ *   <li>static, {@link #over(long, long)} / {@link #over(ByteBuffer)}: over a fixed buffer the
+ *       caller owns; it never grows, and malloc returns 0 when the buffer is full;</li>
+ *   <li>growing, {@link #over(NativeAllocator, long)}: over a parent, taking chunks as needed and
+ *       handing them back on {@link #close()} (the same machinery as {@link ArenaAllocator}, which
+ *       is the scoped form of this one).</li>
+ * </ul>
  *
  * <pre>{@code
  * try (LinearAllocator scratch = LinearAllocator.over(frameBuffer)) {   // a direct ByteBuffer
@@ -28,13 +33,34 @@ import java.util.Objects;
  * <p><b>Thread safety:</b> none; confine an instance to one thread (or lock around it).
  */
 public final class LinearAllocator implements NativeAllocator {
-    private final BumpChunk region;
+    private final BumpChunk region;  // static form; null when growing
+    private final ArenaAllocator chunks; // growing form; null when static
     private final Object keepAlive; // the ByteBuffer whose memory this is, if any
     private boolean closed;
 
     private LinearAllocator(long address, long bytes, Object keepAlive) {
         this.region = new BumpChunk(address, bytes);
+        this.chunks = null;
         this.keepAlive = keepAlive;
+    }
+
+    private LinearAllocator(ArenaAllocator chunks) {
+        this.region = null;
+        this.chunks = chunks;
+        this.keepAlive = null;
+    }
+
+    /**
+     * A growing linear allocator over {@code parent}, taking chunks of {@code chunkBytes} (a
+     * larger block gets a chunk of its own).
+     *
+     * @param parent gives and takes back the chunks; must support single frees
+     * @param chunkBytes bytes per chunk, {@code >= 64}
+     * @return a new allocator
+     * @throws IllegalArgumentException if {@code chunkBytes < 64} or the parent frees only in bulk
+     */
+    public static LinearAllocator over(NativeAllocator parent, long chunkBytes) {
+        return new LinearAllocator(new ArenaAllocator(parent, chunkBytes));
     }
 
     /**
@@ -86,6 +112,9 @@ public final class LinearAllocator implements NativeAllocator {
     @Override
     public long malloc(long size, long alignment) {
         checkOpen();
+        if (chunks != null) {
+            return chunks.malloc(size, alignment);
+        }
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
         return region.alloc(size, alignment);
@@ -94,6 +123,9 @@ public final class LinearAllocator implements NativeAllocator {
     @Override
     public long realloc(long address, long size) {
         checkOpen();
+        if (chunks != null) {
+            return chunks.realloc(address, size);
+        }
         Blocks.checkSize(size);
         if (address == 0) {
             return region.alloc(size, 16);
@@ -131,7 +163,7 @@ public final class LinearAllocator implements NativeAllocator {
     @Override
     public long size(long address) {
         checkOpen();
-        return region.size(indexOf(address));
+        return chunks != null ? chunks.size(address) : region.size(indexOf(address));
     }
 
     /** False: blocks are freed all at once by {@link #reset()}. */
@@ -147,7 +179,11 @@ public final class LinearAllocator implements NativeAllocator {
      */
     public void reset() {
         checkOpen();
-        region.reset();
+        if (chunks != null) {
+            chunks.reset();
+        } else {
+            region.reset();
+        }
     }
 
     /**
@@ -156,27 +192,37 @@ public final class LinearAllocator implements NativeAllocator {
      * @return 0 to {@link #capacity()}
      */
     public long used() {
-        return region.used();
+        return chunks != null ? chunks.used() : region.used();
     }
 
     /**
-     * The buffer's size.
+     * The buffer's size (static form) or the bytes taken from the parent (growing form).
      *
      * @return bytes
      */
     public long capacity() {
-        return region.capacity();
+        return chunks != null ? chunks.capacity() : region.capacity();
     }
 
-    /** Ends the allocator; the buffer itself is the caller's and is not touched. */
+    /**
+     * Ends the allocator. The static form leaves the buffer alone (it is the caller's); the growing
+     * form hands its chunks back to the parent. Calling it again does nothing.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
+        if (chunks != null) {
+            chunks.close();
+        }
         Objects.hashCode(keepAlive); // reachable until here
     }
 
     @Override
     public String toString() {
-        return closed ? "LinearAllocator[closed]" : "LinearAllocator[used=" + used() + " of " + capacity() + "]";
+        return closed ? "LinearAllocator[closed]" : "LinearAllocator[" + (chunks != null ? "growing, " : "")
+                + "used=" + used() + " of " + capacity() + "]";
     }
 }

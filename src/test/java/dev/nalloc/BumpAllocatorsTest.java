@@ -67,6 +67,28 @@ class BumpAllocatorsTest {
     }
 
     @Test
+    void aGrowingLinearAllocatorTakesChunksAndReturnsThemOnClose() {
+        try (SystemAllocator parent = new SystemAllocator()) {
+            LinearAllocator linear = LinearAllocator.over(parent, 256);
+            long[] blocks = new long[20];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = linear.malloc(100);
+                assertNotEquals(0, blocks[i], "grows instead of failing");
+            }
+            assertEquals(10, parent.liveBlocks(), "two 100-byte blocks per 256-byte chunk");
+            assertEquals(100, linear.size(blocks[19]));
+            assertThrows(UnsupportedOperationException.class, () -> linear.free(blocks[0]));
+            assertThrows(IllegalArgumentException.class, () -> linear.size(blocks[0] + 16));
+            linear.reset();
+            assertEquals(0, linear.used());
+            assertEquals(10 * 256, linear.capacity(), "chunks kept for reuse");
+            linear.close();
+            assertEquals(0, parent.liveBlocks());
+            assertThrows(IllegalStateException.class, () -> linear.malloc(1));
+        }
+    }
+
+    @Test
     void arenaTakesChunksFromItsParentAndGivesThemBack() {
         try (SystemAllocator parent = new SystemAllocator()) {
             ArenaAllocator arena = new ArenaAllocator(parent, 1024);
