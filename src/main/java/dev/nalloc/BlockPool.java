@@ -22,8 +22,7 @@ import java.util.Arrays;
  *
  * <p><b>Thread safety:</b> none; use {@link ConcurrentBlockPool} to share a pool.
  */
-public final class BlockPool implements NativeAllocator {
-    private final PoolLayout layout;
+public final class BlockPool extends BlockPoolBase {
     private long[] bases = new long[0];     // chunk base addresses, sorted
     private int[] chunkOfBase = new int[0]; // chunk number of bases[i]
     private int[] next = new int[0];        // per block: next free block + 1, 0 = end
@@ -35,7 +34,7 @@ public final class BlockPool implements NativeAllocator {
     private boolean closed;
 
     private BlockPool(PoolLayout layout) {
-        this.layout = layout;
+        super(layout);
         if (!layout.grows()) {
             addChunk(layout.bufferAddress);
         }
@@ -99,7 +98,8 @@ public final class BlockPool implements NativeAllocator {
         return true;
     }
 
-    private void checkOpen() {
+    @Override
+    void checkOpen() {
         if (closed) {
             throw Blocks.closed("BlockPool");
         }
@@ -111,6 +111,7 @@ public final class BlockPool implements NativeAllocator {
      * @return its address, or 0 when the pool is exhausted (fixed buffer, or the parent is full)
      * @throws IllegalStateException if closed
      */
+    @Override
     public long allocBlock() {
         checkOpen();
         if (head == 0) {
@@ -138,6 +139,11 @@ public final class BlockPool implements NativeAllocator {
         return chunkBase[i / n] + (long) (i % n) * layout.stride;
     }
 
+    @Override
+    boolean isLive(long address) {
+        return indexOf(address) >= 0;
+    }
+
     /** Block index of a live block, or -1. */
     private int indexOf(long address) {
         int at = Arrays.binarySearch(bases, address);
@@ -163,6 +169,7 @@ public final class BlockPool implements NativeAllocator {
      *         foreign or interior address); the pool is unchanged
      * @throws IllegalStateException if closed
      */
+    @Override
     public void freeBlock(long address) {
         checkOpen();
         if (address == 0) {
@@ -176,59 +183,6 @@ public final class BlockPool implements NativeAllocator {
         next[i] = head;
         head = i + 1;
         live--;
-    }
-
-    /** {@inheritDoc} Any size up to {@link #blockSize()}; larger requests return 0. */
-    @Override
-    public long malloc(long size) {
-        Blocks.checkSize(size);
-        checkOpen();
-        return size <= layout.blockSize ? allocBlock() : 0;
-    }
-
-    /** {@inheritDoc} Alignments up to the pool's own; larger ones return 0. */
-    @Override
-    public long malloc(long size, long alignment) {
-        Blocks.checkSize(size);
-        Blocks.checkAlignment(alignment);
-        checkOpen();
-        return size <= layout.blockSize && alignment <= layout.alignment ? allocBlock() : 0;
-    }
-
-    /** {@inheritDoc} The block itself while {@code size <= blockSize()}, else 0. */
-    @Override
-    public long realloc(long address, long size) {
-        Blocks.checkSize(size);
-        checkOpen();
-        if (address == 0) {
-            return malloc(size);
-        }
-        size(address); // validates
-        return size <= layout.blockSize ? address : 0;
-    }
-
-    @Override
-    public void free(long address) {
-        freeBlock(address);
-    }
-
-    /** {@inheritDoc} Always {@link #blockSize()} for a live block. */
-    @Override
-    public long size(long address) {
-        checkOpen();
-        if (indexOf(address) < 0) {
-            throw Blocks.notLive(address, "pool", "double free or foreign pointer");
-        }
-        return layout.blockSize;
-    }
-
-    /**
-     * The size of every block.
-     *
-     * @return bytes
-     */
-    public long blockSize() {
-        return layout.blockSize;
     }
 
     /**

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
  * time; {@code close} needs the pool quiescent. A parent is only called while growing (under the
  * pool's lock) and on close: it must be thread-safe if other threads use it meanwhile.
  */
-public final class ConcurrentBlockPool implements NativeAllocator {
+public final class ConcurrentBlockPool extends BlockPoolBase {
     /** The chunks in two orders, published together (copy on grow). */
     private static final class Directory {
         final long[] sortedBases;
@@ -66,7 +66,6 @@ public final class ConcurrentBlockPool implements NativeAllocator {
      */
     static Runnable popWindowHook;
 
-    private final PoolLayout layout;
     private final AtomicLong head = new AtomicLong();
     private final LongAdder live = new LongAdder();
     private final Object growLock = new Object();
@@ -74,7 +73,7 @@ public final class ConcurrentBlockPool implements NativeAllocator {
     private volatile boolean closed;
 
     private ConcurrentBlockPool(PoolLayout layout) {
-        this.layout = layout;
+        super(layout);
         if (!layout.grows()) {
             publishAndPush(layout.bufferAddress);
         }
@@ -167,7 +166,8 @@ public final class ConcurrentBlockPool implements NativeAllocator {
         }
     }
 
-    private void checkOpen() {
+    @Override
+    void checkOpen() {
         if (closed) {
             throw Blocks.closed("ConcurrentBlockPool");
         }
@@ -179,6 +179,7 @@ public final class ConcurrentBlockPool implements NativeAllocator {
      * @return its address, or 0 when the pool is exhausted
      * @throws IllegalStateException if closed
      */
+    @Override
     public long allocBlock() {
         checkOpen();
         int n = layout.blocksPerChunk;
@@ -219,6 +220,7 @@ public final class ConcurrentBlockPool implements NativeAllocator {
      *         foreign or interior address); the pool is unchanged
      * @throws IllegalStateException if closed
      */
+    @Override
     public void freeBlock(long address) {
         checkOpen();
         if (address == 0) {
@@ -253,7 +255,8 @@ public final class ConcurrentBlockPool implements NativeAllocator {
         live.decrement();
     }
 
-    private boolean isLive(long address) {
+    @Override
+    boolean isLive(long address) {
         Directory d = directory;
         int at = Arrays.binarySearch(d.sortedBases, address);
         if (at < 0) {
@@ -268,59 +271,6 @@ public final class ConcurrentBlockPool implements NativeAllocator {
         }
         int local = (int) (off / layout.stride);
         return (d.byNumber[d.numberOfSorted[at]].allocated.get(local >>> 6) & (1L << local)) != 0;
-    }
-
-    /** {@inheritDoc} Any size up to {@link #blockSize()}; larger requests return 0. */
-    @Override
-    public long malloc(long size) {
-        Blocks.checkSize(size);
-        checkOpen();
-        return size <= layout.blockSize ? allocBlock() : 0;
-    }
-
-    /** {@inheritDoc} Alignments up to the pool's own; larger ones return 0. */
-    @Override
-    public long malloc(long size, long alignment) {
-        Blocks.checkSize(size);
-        Blocks.checkAlignment(alignment);
-        checkOpen();
-        return size <= layout.blockSize && alignment <= layout.alignment ? allocBlock() : 0;
-    }
-
-    /** {@inheritDoc} The block itself while {@code size <= blockSize()}, else 0. */
-    @Override
-    public long realloc(long address, long size) {
-        Blocks.checkSize(size);
-        checkOpen();
-        if (address == 0) {
-            return malloc(size);
-        }
-        size(address);
-        return size <= layout.blockSize ? address : 0;
-    }
-
-    @Override
-    public void free(long address) {
-        freeBlock(address);
-    }
-
-    /** {@inheritDoc} Always {@link #blockSize()} for a live block. */
-    @Override
-    public long size(long address) {
-        checkOpen();
-        if (!isLive(address)) {
-            throw Blocks.notLive(address, "pool", "double free or foreign pointer");
-        }
-        return layout.blockSize;
-    }
-
-    /**
-     * The size of every block.
-     *
-     * @return bytes
-     */
-    public long blockSize() {
-        return layout.blockSize;
     }
 
     /**

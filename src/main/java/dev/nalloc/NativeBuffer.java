@@ -30,6 +30,10 @@ import java.util.Objects;
  * block to the allocator's reset or close. {@code wrap} makes a buffer over memory the caller
  * owns; closing it frees nothing. A buffer holds at most {@link Integer#MAX_VALUE} bytes.
  *
+ * <p>The five typed classes are kept line for line parallel, as the JDK's own {@code IntBuffer},
+ * {@code LongBuffer}, ... are: Java has no generics over primitives, and one class per element type
+ * is what keeps {@code get} and {@code set} free of boxing. A change to one is a change to all five.
+ *
  * <p><b>Thread safety:</b> none beyond that of plain Java arrays; {@link #close()} must not race
  * with accesses.
  */
