@@ -124,6 +124,11 @@ for target in "${targets[@]}"; do
       wineboot -i >"$dir/wineboot.log" 2>&1 || { cat "$dir/wineboot.log" >&2; build_failed windows; continue; }
     fi
     wineserver -p
+    # Start wine's background services (winedevice.exe, ...) here, with their
+    # stdio on /dev/null: started by the first test instead, they inherit
+    # ctest's output pipe and outlive the test, and ctest waits on that pipe
+    # for ever.
+    wineboot </dev/null >/dev/null 2>&1 || true
     run_ctest windows "$dir"
     wineserver -k 2>/dev/null || true
     ;;

@@ -3,12 +3,16 @@
 # JUnit tests (Maven: C core via CMake, JNI library via JavaCPP, unit tests,
 # then the fresh-JVM loading test on the packaged jars), the C suite (gcc),
 # the same suite under AddressSanitizer+UndefinedBehaviorSanitizer (clang),
-# the concurrent tests under ThreadSanitizer (clang), and the libFuzzer
-# harnesses for a bounded time. Exits non-zero on the first failure.
+# the concurrent tests under ThreadSanitizer (clang), the libFuzzer
+# harnesses for a bounded time, and the platforms: the C suite cross-built for
+# linux-arm64 (under qemu), windows-x86_64 (under wine) and musl, the
+# classifier jars of linux-x86_64, linux-arm64 and windows-x86_64 with their
+# smoke tests, and a fresh project on nalloc-platform. Exits non-zero on the
+# first failure.
 #
 #   scripts/test.sh                    everything
 #   scripts/test.sh c asan             only the named stages
-#                                      (java, c, asan, tsan, fuzz)
+#                                      (java, c, asan, tsan, fuzz, platforms)
 #   FUZZ_SECONDS=10 scripts/test.sh    shorter fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +21,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-60}
 out=${NALLOC_BUILD_ROOT:-build}
 
-stages=${*:-java c asan tsan fuzz}
+stages=${*:-java c asan tsan fuzz platforms}
 want() { case " $stages " in *" $1 "*) return 0;; *) return 1;; esac; }
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -89,6 +93,15 @@ if want fuzz && need_clang "fuzzing"; then
     "$out/fuzz/$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
       -artifact_prefix="$out/fuzz/$target-" "$corpus" 2>&1 | tail -n 12
   done
+fi
+
+if want platforms; then
+  step "platforms: C suite cross-built, under qemu-aarch64 (4 and 16 KiB pages), wine and musl"
+  bash scripts/cross-test.sh all
+  step "platforms: classifier jars (linux-x86_64, linux-arm64, windows-x86_64) and their smoke tests"
+  bash scripts/build-platforms.sh
+  step "platforms: a fresh project on nalloc-platform, -Djavacpp.platform=linux-x86_64"
+  bash scripts/platform-check.sh
 fi
 
 step "all tests passed"
