@@ -43,7 +43,59 @@ public final class LoadCheck {
         } finally {
             SmmallocNative.sm_allocator_destroy(sm);
         }
+        publicApi();
         System.out.println("OK");
+    }
+
+    /**
+     * The public API on top, including what differs most between machines: the Java fast path
+     * (plain loads and stores on the C cache) and blocks crossing threads (memory ordering on
+     * weakly ordered CPUs such as arm64).
+     */
+    private static void publicApi() {
+        try (dev.nalloc.TlsfHeap heap = dev.nalloc.TlsfHeap.create(1 << 20)) {
+            long p = heap.malloc(300);
+            check(p != 0 && heap.size(p) >= 300, "TlsfHeap.malloc");
+            heap.view(p).putLong(0, 42L);
+            p = heap.realloc(p, 5000);
+            check(heap.view(p).getLong(0) == 42L, "TlsfHeap.realloc keeps contents");
+            heap.free(p);
+            heap.check();
+        }
+        try (dev.nalloc.Smmalloc sm = new dev.nalloc.Smmalloc(8, 1 << 20)) {
+            java.util.concurrent.ArrayBlockingQueue<Long> queue = new java.util.concurrent.ArrayBlockingQueue<>(64);
+            long[] bad = new long[1];
+            boolean[] fast = new boolean[1];
+            Thread consumer = new Thread(() -> {
+                try (dev.nalloc.ThreadCache cache = sm.threadCache(1024, dev.nalloc.CacheWarmup.WARM)) {
+                    for (int i = 0; i < 20_000; i++) {
+                        long q = queue.take();
+                        if (sm.view(q, 8).getLong(0) != q) {
+                            bad[0]++;
+                        }
+                        cache.free(q); // blocks of the producer come home here
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            consumer.start();
+            try (dev.nalloc.ThreadCache cache = sm.threadCache(1024, dev.nalloc.CacheWarmup.WARM)) {
+                fast[0] = cache.isFastPath();
+                for (int i = 0; i < 20_000; i++) {
+                    long q = cache.malloc(16 + i % 100);
+                    sm.view(q, 8).putLong(0, q);
+                    queue.put(q);
+                }
+                consumer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            check(bad[0] == 0, "blocks handed between threads keep their contents");
+            sm.check();
+            System.out.println("public API: TlsfHeap, Smmalloc and ThreadCache (fast path "
+                    + (fast[0] ? "on" : "off") + ") on two threads");
+        }
     }
 
     private static void check(boolean ok, String what) {
