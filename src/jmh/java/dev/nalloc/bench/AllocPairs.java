@@ -1,12 +1,6 @@
 package dev.nalloc.bench;
 
-import dev.nalloc.ArenaAllocator;
-import dev.nalloc.BlockPool;
 import dev.nalloc.CacheWarmup;
-import dev.nalloc.ConcurrentBlockPool;
-import dev.nalloc.DebugAllocator;
-import dev.nalloc.LeakReporting;
-import dev.nalloc.SystemAllocator;
 import dev.nalloc.SharedTlsfHeap;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.ThreadCache;
@@ -62,11 +56,6 @@ import sun.misc.Unsafe;
  *       the block ({@link Smmalloc#view(long)}: one usable-size JNI call, then the buffer, made in Java
  *       where the JDK allows it, else by JNI {@code NewDirectByteBuffer}), the replacement for
  *       {@code allocateDirect}.</li>
- *   <li>The toolkit, per thread: {@code debugAllocator} / {@code debugAllocatorStacks}
- *       ({@link DebugAllocator} over a {@code TlsfHeap}, stack capture off / on: compare with
- *       {@code tlsfHeap}), {@code systemAllocator} ({@link SystemAllocator}: libc plus its
- *       registry), {@code blockPool} ({@link BlockPool}, 256 B blocks), {@code arenaBump} (one
- *       {@link ArenaAllocator} bump, reset every 4096); shared: {@code concurrentBlockPool}.</li>
  *   <li>{@code allocateDirect}: {@code ByteBuffer.allocateDirect} alone. The buffer is dropped at
  *       once; its memory is freed later by its Cleaner after a GC (and {@code allocateDirect}
  *       itself triggers {@code System.gc()} when {@code -XX:MaxDirectMemorySize} (= heap size,
@@ -157,57 +146,6 @@ public abstract class AllocPairs {
         }
     }
 
-    /** The toolkit's allocators, one set per worker thread (the pools' shared form separately). */
-    @State(Scope.Thread)
-    public static class Toolkit {
-        public TlsfHeap heap;
-        public DebugAllocator debug;
-        public DebugAllocator debugStacks;
-        public SystemAllocator system;
-        public BlockPool pool;
-        public ArenaAllocator arena;
-        int arenaBlocks;
-
-        @Setup(Level.Trial)
-        public void create() {
-            heap = TlsfHeap.create(TLSF_POOL_BYTES);
-            debug = new DebugAllocator("bench", heap, LeakReporting.LOG, false);
-            debugStacks = new DebugAllocator("bench", heap, LeakReporting.LOG, true);
-            system = new SystemAllocator();
-            pool = BlockPool.over(system, 256, 16, 1024);
-            arena = new ArenaAllocator(system, 1 << 20);
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            debug.close();
-            debugStacks.close();
-            heap.close();
-            pool.close();
-            arena.close();
-            system.close();
-        }
-    }
-
-    /** One {@link ConcurrentBlockPool} for all worker threads. */
-    @State(Scope.Benchmark)
-    public static class SharedPool {
-        public SystemAllocator system;
-        public ConcurrentBlockPool pool;
-
-        @Setup(Level.Trial)
-        public void create() {
-            system = new SystemAllocator();
-            pool = ConcurrentBlockPool.over(system, 256, 16, 1024);
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            pool.close();
-            system.close();
-        }
-    }
-
     /** One {@link SharedTlsfHeap} for all worker threads. */
     @State(Scope.Benchmark)
     public static class SharedTlsf {
@@ -285,51 +223,6 @@ public abstract class AllocPairs {
         long p = c.sm.malloc(size);
         bh.consume(c.sm.view(p));
         c.sm.free(p);
-    }
-
-    @Benchmark
-    public void debugAllocator(Toolkit t, Blackhole bh) {
-        long p = t.debug.malloc(size);
-        bh.consume(p);
-        t.debug.free(p);
-    }
-
-    @Benchmark
-    public void debugAllocatorStacks(Toolkit t, Blackhole bh) {
-        long p = t.debugStacks.malloc(size);
-        bh.consume(p);
-        t.debugStacks.free(p);
-    }
-
-    @Benchmark
-    public void systemAllocator(Toolkit t, Blackhole bh) {
-        long p = t.system.malloc(size);
-        bh.consume(p);
-        t.system.free(p);
-    }
-
-    @Benchmark
-    public void blockPool(Toolkit t, Blackhole bh) {
-        long p = t.pool.allocBlock();
-        bh.consume(p);
-        t.pool.freeBlock(p);
-    }
-
-    @Benchmark
-    public void concurrentBlockPool(SharedPool s, Blackhole bh) {
-        long p = s.pool.allocBlock();
-        bh.consume(p);
-        s.pool.freeBlock(p);
-    }
-
-    /** One bump per op; every 4096th op also resets the arena (its amortised cost included). */
-    @Benchmark
-    public void arenaBump(Toolkit t, Blackhole bh) {
-        bh.consume(t.arena.malloc(size));
-        if (++t.arenaBlocks == 4096) {
-            t.arenaBlocks = 0;
-            t.arena.reset();
-        }
     }
 
     @Benchmark
