@@ -23,8 +23,7 @@ import java.util.Arrays;
  * <p><b>Thread safety:</b> none; use {@link ConcurrentBlockPool} to share a pool.
  */
 public final class BlockPool extends BlockPoolBase {
-    private long[] bases = new long[0];     // chunk base addresses, sorted
-    private int[] chunkOfBase = new int[0]; // chunk number of bases[i]
+    private ChunkIndex index = ChunkIndex.EMPTY;
     private int[] next = new int[0];        // per block: next free block + 1, 0 = end
     private long[] allocated = new long[0]; // per block: 1 bit
     private long[] chunkBase = new long[0]; // chunk number -> base
@@ -78,17 +77,7 @@ public final class BlockPool extends BlockPoolBase {
         int c = chunks++;
         chunkBase = Arrays.copyOf(chunkBase, chunks);
         chunkBase[c] = base;
-        int at = -Arrays.binarySearch(bases, base) - 1;
-        long[] b = new long[chunks];
-        int[] k = new int[chunks];
-        System.arraycopy(bases, 0, b, 0, at);
-        System.arraycopy(chunkOfBase, 0, k, 0, at);
-        b[at] = base;
-        k[at] = c;
-        System.arraycopy(bases, at, b, at + 1, chunks - 1 - at);
-        System.arraycopy(chunkOfBase, at, k, at + 1, chunks - 1 - at);
-        bases = b;
-        chunkOfBase = k;
+        index = index.with(base, c);
         next = Arrays.copyOf(next, first + n);
         allocated = Arrays.copyOf(allocated, (first + n + 63) >>> 6);
         for (int i = n - 1; i >= 0; i--) { // push in reverse: blocks come out in address order
@@ -146,19 +135,8 @@ public final class BlockPool extends BlockPoolBase {
 
     /** Block index of a live block, or -1. */
     private int indexOf(long address) {
-        int at = Arrays.binarySearch(bases, address);
-        if (at < 0) {
-            at = -at - 2; // the chunk whose base is below address
-        }
-        if (at < 0) {
-            return -1;
-        }
-        long off = address - bases[at];
-        if (off >= layout.chunkBytes() || off % layout.stride != 0) {
-            return -1;
-        }
-        int i = chunkOfBase[at] * layout.blocksPerChunk + (int) (off / layout.stride);
-        return (allocated[i >>> 6] & (1L << i)) != 0 ? i : -1;
+        int i = index.blockAt(layout, address);
+        return i >= 0 && (allocated[i >>> 6] & (1L << i)) != 0 ? i : -1;
     }
 
     /**

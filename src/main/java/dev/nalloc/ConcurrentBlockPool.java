@@ -36,13 +36,11 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ConcurrentBlockPool extends BlockPoolBase {
     /** The chunks in two orders, published together (copy on grow). */
     private static final class Directory {
-        final long[] sortedBases;
-        final int[] numberOfSorted;
+        final ChunkIndex index;
         final Chunk[] byNumber;
 
-        Directory(long[] sortedBases, int[] numberOfSorted, Chunk[] byNumber) {
-            this.sortedBases = sortedBases;
-            this.numberOfSorted = numberOfSorted;
+        Directory(ChunkIndex index, Chunk[] byNumber) {
+            this.index = index;
             this.byNumber = byNumber;
         }
     }
@@ -69,7 +67,7 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
     private final AtomicLong head = new AtomicLong();
     private final LongAdder live = new LongAdder();
     private final Object growLock = new Object();
-    private volatile Directory directory = new Directory(new long[0], new int[0], new Chunk[0]);
+    private volatile Directory directory = new Directory(ChunkIndex.EMPTY, new Chunk[0]);
     private volatile boolean closed;
 
     private ConcurrentBlockPool(PoolLayout layout) {
@@ -120,18 +118,9 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
         for (int i = 0; i < n - 1; i++) {
             c.next.set(i, first + i + 2); // a chain in address order
         }
-        int at = -Arrays.binarySearch(d.sortedBases, base) - 1;
-        long[] bases = new long[number + 1];
-        int[] numbers = new int[number + 1];
-        System.arraycopy(d.sortedBases, 0, bases, 0, at);
-        System.arraycopy(d.numberOfSorted, 0, numbers, 0, at);
-        bases[at] = base;
-        numbers[at] = number;
-        System.arraycopy(d.sortedBases, at, bases, at + 1, number - at);
-        System.arraycopy(d.numberOfSorted, at, numbers, at + 1, number - at);
         Chunk[] chunks = Arrays.copyOf(d.byNumber, number + 1);
         chunks[number] = c;
-        directory = new Directory(bases, numbers, chunks); // before any of its blocks is reachable
+        directory = new Directory(d.index.with(base, number), chunks); // before any of its blocks is reachable
         if (n > 0) {
             long h;
             do {
@@ -227,17 +216,13 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
             return;
         }
         Directory d = directory;
-        int at = Arrays.binarySearch(d.sortedBases, address);
-        if (at < 0) {
-            at = -at - 2;
-        }
-        long off = at < 0 ? -1 : address - d.sortedBases[at];
-        if (off < 0 || off >= layout.chunkBytes() || off % layout.stride != 0) {
+        int index = d.index.blockAt(layout, address);
+        if (index < 0) {
             throw Blocks.notLive(address, "pool", "foreign or interior pointer");
         }
-        int number = d.numberOfSorted[at];
-        Chunk c = d.byNumber[number];
-        int local = (int) (off / layout.stride);
+        int n = layout.blocksPerChunk;
+        Chunk c = d.byNumber[index / n];
+        int local = index % n;
         long bit = 1L << local;
         long w;
         do {
@@ -246,7 +231,6 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
                 throw Blocks.notLive(address, "pool", "double free");
             }
         } while (!c.allocated.compareAndSet(local >>> 6, w, w & ~bit));
-        int index = number * layout.blocksPerChunk + local;
         long h;
         do {
             h = head.get();
@@ -258,19 +242,13 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
     @Override
     boolean isLive(long address) {
         Directory d = directory;
-        int at = Arrays.binarySearch(d.sortedBases, address);
-        if (at < 0) {
-            at = -at - 2;
-        }
-        if (at < 0) {
+        int index = d.index.blockAt(layout, address);
+        if (index < 0) {
             return false;
         }
-        long off = address - d.sortedBases[at];
-        if (off >= layout.chunkBytes() || off % layout.stride != 0) {
-            return false;
-        }
-        int local = (int) (off / layout.stride);
-        return (d.byNumber[d.numberOfSorted[at]].allocated.get(local >>> 6) & (1L << local)) != 0;
+        int n = layout.blocksPerChunk;
+        int local = index % n;
+        return (d.byNumber[index / n].allocated.get(local >>> 6) & (1L << local)) != 0;
     }
 
     /**

@@ -49,17 +49,22 @@ public final class DebugAllocator implements NativeAllocator {
 
     /** A live block as the debug allocator sees it. */
     public record Block(long address, long size, String thread, StackTraceElement[] allocatedAt) {
-        /** One line per frame, or a note when stacks are not captured. */
+        /** Where it was allocated, for reports. */
         String site() {
-            if (allocatedAt == null) {
-                return " (stack traces off: new DebugAllocator(..., true) records them)";
-            }
-            StringBuilder b = new StringBuilder();
-            for (StackTraceElement e : allocatedAt) {
-                b.append("\n        at ").append(e);
-            }
-            return b.toString();
+            return frames(allocatedAt);
         }
+    }
+
+    /** One line per frame, or a note when stacks are not captured. */
+    private static String frames(StackTraceElement[] stack) {
+        if (stack == null) {
+            return " (stack traces off: new DebugAllocator(..., true) records them)";
+        }
+        StringBuilder b = new StringBuilder();
+        for (StackTraceElement e : stack) {
+            b.append("\n        at ").append(e);
+        }
+        return b.toString();
     }
 
     private record Live(Block block, long raw, long front) {}
@@ -179,7 +184,7 @@ public final class DebugAllocator implements NativeAllocator {
                     + "allocator (double free, DebugAllocator '" + name + "', " + what + "): it was allocated ("
                     + f.block.size + " bytes) by thread "
                     + f.block.thread + f.block.site() + "\n    and freed by thread " + f.thread
-                    + (f.freedAt == null ? "" : new Block(0, 0, "", f.freedAt).site()));
+                    + (f.freedAt == null ? "" : frames(f.freedAt)));
         }
         throw new IllegalArgumentException("address=" + Blocks.hex(address) + " is not a live block of this "
                 + "allocator (double free or foreign pointer, DebugAllocator '" + name + "', " + what

@@ -50,8 +50,8 @@ public abstract sealed class NativeBuffer implements AutoCloseable
     final int length;
     final Lifetime lifetime;
     final boolean slice; // true: the lifetime belongs to the buffer this was sliced from
-    /** The whole buffer as native-order bytes; null once closed. */
-    ByteBuffer bytes;
+    /** The whole buffer as native-order bytes; never used once closed (every access checks). */
+    final ByteBuffer bytes;
 
     NativeBuffer(NativeAllocator allocator, long address, int length, int elementBytes, Lifetime lifetime,
             boolean slice) {
@@ -177,7 +177,6 @@ public abstract sealed class NativeBuffer implements AutoCloseable
             return;
         }
         lifetime.closed = true;
-        bytes = null;
         if (allocator != null && allocator.supportsFree()) {
             allocator.free(address);
         }

@@ -143,8 +143,7 @@ public final class Smmalloc implements NativeAllocator {
         checkCacheArguments(cacheBytesPerBucket, warmup);
         synchronized (lifecycle) {
             long h = handle();
-            unbindCache(); // the C call below destroys the thread's current cache first
-            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+            replaceCache(h, cacheBytesPerBucket, warmup);
         }
     }
 
@@ -157,9 +156,23 @@ public final class Smmalloc implements NativeAllocator {
     public void destroyThreadCache() {
         synchronized (lifecycle) {
             long h = handle();
-            unbindCache();
-            sm_allocator_thread_cache_destroy(h);
+            destroyCache(h);
         }
+    }
+
+    /**
+     * Gives the calling thread a new C cache; the C call destroys its current one first, so the
+     * ThreadCache object over that one loses its fast path before. Under lifecycle.
+     */
+    private void replaceCache(long h, long cacheBytesPerBucket, CacheWarmup warmup) {
+        unbindCache();
+        sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+    }
+
+    /** Destroys the calling thread's C cache and its ThreadCache object's fast path. Under lifecycle. */
+    private void destroyCache(long h) {
+        unbindCache();
+        sm_allocator_thread_cache_destroy(h);
     }
 
     /** Switches off the fast path of this thread's ThreadCache object, if any. Owner thread only. */
@@ -202,8 +215,7 @@ public final class Smmalloc implements NativeAllocator {
         checkCacheArguments(cacheBytesPerBucket, warmup);
         synchronized (lifecycle) {
             long h = handle();
-            unbindCache();
-            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+            replaceCache(h, cacheBytesPerBucket, warmup);
             return bindCache(h);
         }
     }
@@ -274,8 +286,7 @@ public final class Smmalloc implements NativeAllocator {
             if (h == 0) {
                 return false;
             }
-            unbindCache();
-            sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+            replaceCache(h, cacheBytesPerBucket, warmup);
             return true;
         }
     }
@@ -284,9 +295,10 @@ public final class Smmalloc implements NativeAllocator {
     void destroyThreadCacheIfOpen() {
         synchronized (lifecycle) {
             long h = handle;
-            unbindCache();
             if (h != 0) {
-                sm_allocator_thread_cache_destroy(h);
+                destroyCache(h);
+            } else {
+                unbindCache();
             }
         }
     }

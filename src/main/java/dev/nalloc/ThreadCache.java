@@ -138,7 +138,7 @@ public final class ThreadCache implements AutoCloseable {
         if (l == null || bucket >= bucketCount || !allocator.isOpen() || Thread.currentThread() != owner) {
             return mallocSlow(size);
         }
-        int at = SM_LAYOUT_HEADER + (int) bucket * SM_LAYOUT_BUCKET;
+        int at = SM_LAYOUT_HEADER + (int) bucket * SM_LAYOUT_BUCKET; // bucket from the size here
         long countAddress = l[at + SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
         if (n == 0) {
@@ -176,14 +176,8 @@ public final class ThreadCache implements AutoCloseable {
             freeSlow(address); // 0, fallback blocks and foreign addresses land here too
             return;
         }
-        int at = SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
-        long within = offset & strideMask;
-        long units = within >>> 4;
-        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
-        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
-                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
-            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
-        }
+        int at = bucketAt(offset);
+        long k = blockIndex(l, at, offset, address);
         long countAddress = l[at + SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
         if (n == (int) l[at + SM_LAYOUT_CAPACITY]) {
@@ -218,16 +212,33 @@ public final class ThreadCache implements AutoCloseable {
             checkUsable();
             return allocator.view(address);
         }
-        int at = SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
-        long within = offset & strideMask;
-        long units = within >>> 4;
-        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32;
-        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
-                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)
-                || U.getInt(l[at + SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
-            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
+        int at = bucketAt(offset);
+        long k = blockIndex(l, at, offset, address);
+        if (U.getInt(l[at + SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
+            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED); // a cached or listed block: freed
         }
         return DirectBufferFactory.view(address, (int) l[at + SM_LAYOUT_BLOCK_SIZE]);
+    }
+
+    /** Index in {@link #layout} of the bucket of {@code offset} (inside the buckets' span). */
+    private int bucketAt(long offset) {
+        return SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
+    }
+
+    /**
+     * The block index of {@code offset} in bucket {@code at}, as C's {@code locate}: refused
+     * unless it is the start of a block handed out at least once (a multiple of the block size,
+     * below the bump frontier), so the state word read or swapped next always exists.
+     */
+    private long blockIndex(long[] l, int at, long offset, long address) {
+        long within = offset & strideMask;
+        long units = within >>> 4;
+        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
+        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
+                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
+            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
+        }
+        return k;
     }
 
     private void freeSlow(long address) {

@@ -39,6 +39,10 @@ class BlockPoolTest {
         return pool instanceof BlockPool b ? b.liveBlocks() : ((ConcurrentBlockPool) pool).liveBlocks();
     }
 
+    static long capacity(NativeAllocator pool) {
+        return pool instanceof BlockPool b ? b.capacity() : ((ConcurrentBlockPool) pool).capacity();
+    }
+
     static void check(NativeAllocator pool) {
         if (pool instanceof ConcurrentBlockPool c) {
             c.check();
@@ -60,6 +64,8 @@ class BlockPoolTest {
             }
             assertEquals(13, parent.liveBlocks(), "ceil(100 / 8) chunks");
             assertEquals(100, live(pool));
+            assertEquals(13 * 8, capacity(pool));
+            assertEquals(40, pool instanceof BlockPool b ? b.blockSize() : ((ConcurrentBlockPool) pool).blockSize());
             for (long p : blocks) {
                 assertEquals(p, Blocks.view(p, 40).getLong(32), "blocks do not overlap");
                 assertEquals(40, pool.size(p));
@@ -115,6 +121,7 @@ class BlockPoolTest {
                 assertTrue(got[i] >= mem && got[i] + 40 <= mem + 1000, "inside the buffer");
             }
             assertEquals(0, pool.malloc(1), "exhausted");
+            assertEquals(expected, capacity(pool), "every aligned block that fits, no more");
             Random random = new Random(3);
             for (int round = 0; round < 1000; round++) {
                 int i = random.nextInt(got.length);

@@ -106,6 +106,8 @@ class BumpAllocatorsTest {
             assertTrue(chunks >= 10, "chunks=" + chunks);
             assertEquals(chunks, parent.liveBlocks());
             assertEquals(101, arena.blocks());
+            assertEquals(parent.liveBytes(), arena.capacity(), "the chunks are all it took from the parent");
+            assertTrue(arena.used() >= 100 * 100 + 10_000 && arena.used() <= arena.capacity(), "used=" + arena.used());
             assertThrows(UnsupportedOperationException.class, () -> arena.free(big));
             assertThrows(IllegalArgumentException.class, () -> arena.size(big + 16));
             assertThrows(IllegalArgumentException.class, () -> arena.realloc(12345, 10));

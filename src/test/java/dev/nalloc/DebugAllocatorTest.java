@@ -35,7 +35,9 @@ class DebugAllocatorTest {
         DebugAllocator debug = new DebugAllocator("codec", heap, LeakReporting.THROW, true);
         long kept = leakyDecoder(debug);
         long freed = debug.malloc(10);
+        assertEquals(110, debug.liveBytes());
         debug.free(freed);
+        assertEquals(100, debug.liveBytes());
         assertEquals(1, debug.liveBlocks().size());
         assertEquals(kept, debug.liveBlocks().get(0).address());
         IllegalStateException report = assertThrows(IllegalStateException.class, debug::close);

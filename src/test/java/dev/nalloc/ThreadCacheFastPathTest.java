@@ -58,6 +58,8 @@ class ThreadCacheFastPathTest {
         // a silent fall-back to JNI would pass every other test here and lose the speed.
         try (ThreadCache cache = sm.threadCache(4096, CacheWarmup.WARM)) {
             assertEquals(Runtime.version().feature() < 24, cache.isFastPath(), ThreadCache.fastPathStatus());
+            assertSame(sm, cache.allocator());
+            assertSame(Thread.currentThread(), cache.owner());
             assertTrue(cache.toString().contains("fast path"), cache.toString());
         }
     }

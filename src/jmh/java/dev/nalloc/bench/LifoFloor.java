@@ -1,6 +1,5 @@
 package dev.nalloc.bench;
 
-import java.lang.reflect.Field;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.*;
 import org.openjdk.jmh.infra.Blackhole;
@@ -22,14 +21,7 @@ import sun.misc.Unsafe;
 @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @State(Scope.Thread)
 public class LifoFloor {
-    static final Unsafe U;
-    static {
-        try {
-            Field f = Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            U = (Unsafe) f.get(null);
-        } catch (Exception e) { throw new Error(e); }
-    }
+    static final Unsafe U = AllocPairs.UNSAFE;
     long raw, base, counts, slots, side;
     int strideLog2 = 20;
     long dataSpan = 16L << 20;
