@@ -3,11 +3,11 @@
 # build (linux-x86_64 natively, linux-arm64 and windows-x86_64 cross, see the
 # cross-* profiles in pom.xml), installs them in the local Maven repository,
 # and checks each one:
-#   - the library sits at JavaCPP's path dev/nalloc/internal/<platform>/ (jar tf),
+#   - the library sits at JavaCPP's path dev/nalloc/internal/jni/<platform>/ (jar tf),
 #   - it is built for the right machine (file) and needs only what the target
 #     has (arm64: NEEDED entries; Windows: imported DLLs must be system DLLs),
 #   - it loads and works: linux-x86_64 and linux-arm64 in a real JVM
-#     (dev.nalloc.internal.LoadCheck; arm64 = Debian's arm64 JDK under
+#     (dev.nalloc.LoadCheck; arm64 = Debian's arm64 JDK under
 #     qemu-aarch64, scripts/fetch-arm64-jdk.sh), windows-x86_64 through its JNI
 #     exports under wine (src/test/c/jni_library_smoke.c; no Windows JVM here).
 # Then installs the nalloc-platform aggregate (platforms/pom.xml).
@@ -37,9 +37,9 @@ for platform in $platforms; do
   jar=target/nalloc-$version-$platform.jar
   [ -f "$jar" ] || fail "$jar was not built"
   case $platform in
-    windows-*) lib=dev/nalloc/internal/$platform/jninalloc.dll ;;
-    macosx-*) lib=dev/nalloc/internal/$platform/libjninalloc.dylib ;;
-    *) lib=dev/nalloc/internal/$platform/libjninalloc.so ;;
+    windows-*) lib=dev/nalloc/internal/jni/$platform/jninalloc.dll ;;
+    macosx-*) lib=dev/nalloc/internal/jni/$platform/libjninalloc.dylib ;;
+    *) lib=dev/nalloc/internal/jni/$platform/libjninalloc.so ;;
   esac
   unzip -l "$jar" | grep -q " $lib\$" || fail "$jar has no $lib"
   # GraalVM native-image metadata written by JavaCPP for this library (not testable here:
@@ -54,7 +54,7 @@ for platform in $platforms; do
     linux-x86_64)
       [[ $file_out == *x86-64* ]] || fail "not an x86-64 library: $file_out"
       result=$(java -Dorg.bytedeco.javacpp.cachedir="$out/cache-$platform" \
-        -cp "target/nalloc-$version.jar:$jar:$javacpp_jar" dev.nalloc.internal.LoadCheck | tail -n 1)
+        -cp "target/nalloc-$version.jar:$jar:$javacpp_jar" dev.nalloc.LoadCheck | tail -n 1)
       how="LoadCheck in this JVM: $result" ;;
     linux-arm64)
       [[ $file_out == *aarch64* ]] || fail "not an aarch64 library: $file_out"
@@ -64,7 +64,7 @@ for platform in $platforms; do
       arm_root=$(cd "$(dirname "$arm_java")/../../../../.." && pwd)
       result=$(qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH="$arm_root/lib/aarch64-linux-gnu" \
         "$arm_java" -Dorg.bytedeco.javacpp.cachedir="$out/cache-$platform" \
-        -cp "target/nalloc-$version.jar:$jar:$javacpp_jar" dev.nalloc.internal.LoadCheck | tail -n 1)
+        -cp "target/nalloc-$version.jar:$jar:$javacpp_jar" dev.nalloc.LoadCheck | tail -n 1)
       how="LoadCheck in Debian's arm64 JDK 17 under qemu-aarch64: $result" ;;
     windows-x86_64)
       [[ $file_out == *PE32+*x86-64* ]] || fail "not a 64-bit Windows DLL: $file_out"

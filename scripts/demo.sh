@@ -13,5 +13,5 @@ mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile=target/runtime-classpath.txt >/dev/null
 version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
 platform_jar=$(ls target/nalloc-"$version"-*.jar | grep -v -- '-sources\|-javadoc' | head -n 1)
-cp="target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
+cp="target/demo-classes:target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
 exec java -cp "$cp" dev.nalloc.demo.NallocDemo "$@"

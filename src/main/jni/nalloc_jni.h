@@ -1,7 +1,7 @@
 /* nalloc_jni.h - C++ helpers compiled into libjninalloc by JavaCPP.
  *
  * Not part of the C core: included only by the generated JNI glue (see
- * @Platform on dev.nalloc.internal.NallocLibrary). They copy the stats
+ * @Platform on dev.nalloc.internal.jni.NallocLibrary). They copy the stats
  * structs field by field into a Java long[] (pinned by the caller with
  * GetPrimitiveArrayCritical), so Java never depends on struct layout and no
  * Java object is made per call. The index order here is the one documented

@@ -55,8 +55,8 @@ static void *need(void *lib, const char *name)
     return f;
 }
 
-#define SM "Java_dev_nalloc_internal_SmmallocNative_"
-#define TL "Java_dev_nalloc_internal_TlsfNative_"
+#define SM "Java_dev_nalloc_internal_jni_SmmallocNative_"
+#define TL "Java_dev_nalloc_internal_jni_TlsfNative_"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,9 @@
 package dev.nalloc;
 
-import dev.nalloc.internal.SmmallocNative;
+import dev.nalloc.internal.jni.SmmallocNative;
+
+
+
 
 /**
  * How much of a new {@link Smmalloc} thread cache is filled with free blocks when it is created

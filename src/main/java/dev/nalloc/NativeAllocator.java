@@ -1,5 +1,15 @@
 package dev.nalloc;
 
+import dev.nalloc.buffer.NativeBuffer;
+import dev.nalloc.toolkit.ArenaAllocator;
+import dev.nalloc.toolkit.BlockPool;
+import dev.nalloc.toolkit.ConcurrentBlockPool;
+import dev.nalloc.toolkit.DebugAllocator;
+import dev.nalloc.toolkit.LinearAllocator;
+import dev.nalloc.toolkit.SystemAllocator;
+
+
+
 /**
  * The operations every nalloc allocator offers, so code that only allocates, resizes and frees
  * can be written once and the allocator chosen by configuration: {@link TlsfHeap},

@@ -1,9 +1,8 @@
 package dev.nalloc;
 
-import static dev.nalloc.internal.SmmallocNative.*;
-
+import dev.nalloc.internal.Blocks;
 import dev.nalloc.internal.Handles;
-import dev.nalloc.internal.SmmallocNative;
+import dev.nalloc.internal.jni.SmmallocNative;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,14 +80,14 @@ public final class Smmalloc implements NativeAllocator {
      *         {@code ByteBuffer.allocateDirect} failing)
      */
     public Smmalloc(int bucketCount, long bucketSizeBytes) {
-        if (bucketCount < 1 || bucketCount > SM_MAX_BUCKETS) {
-            throw new IllegalArgumentException("bucketCount=" + bucketCount + " is not in 1.." + SM_MAX_BUCKETS);
+        if (bucketCount < 1 || bucketCount > SmmallocNative.SM_MAX_BUCKETS) {
+            throw new IllegalArgumentException("bucketCount=" + bucketCount + " is not in 1.." + SmmallocNative.SM_MAX_BUCKETS);
         }
-        if (bucketSizeBytes < SM_BUCKET_SIZE_MIN || bucketSizeBytes > SM_BUCKET_SIZE_MAX) {
+        if (bucketSizeBytes < SmmallocNative.SM_BUCKET_SIZE_MIN || bucketSizeBytes > SmmallocNative.SM_BUCKET_SIZE_MAX) {
             throw new IllegalArgumentException("bucketSizeBytes=" + bucketSizeBytes + " is not in "
-                    + SM_BUCKET_SIZE_MIN + ".." + SM_BUCKET_SIZE_MAX);
+                    + SmmallocNative.SM_BUCKET_SIZE_MIN + ".." + SmmallocNative.SM_BUCKET_SIZE_MAX);
         }
-        long h = sm_allocator_create(bucketCount, bucketSizeBytes);
+        long h = SmmallocNative.sm_allocator_create(bucketCount, bucketSizeBytes);
         if (h == 0) {
             throw new OutOfMemoryError("cannot reserve address space for bucketCount=" + bucketCount
                     + " bucketSizeBytes=" + bucketSizeBytes);
@@ -166,13 +165,13 @@ public final class Smmalloc implements NativeAllocator {
      */
     private void replaceCache(long h, long cacheBytesPerBucket, CacheWarmup warmup) {
         unbindCache();
-        sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+        SmmallocNative.sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
     }
 
     /** Destroys the calling thread's C cache and its ThreadCache object's fast path. Under lifecycle. */
     private void destroyCache(long h) {
         unbindCache();
-        sm_allocator_thread_cache_destroy(h);
+        SmmallocNative.sm_allocator_thread_cache_destroy(h);
     }
 
     /** Switches off the fast path of this thread's ThreadCache object, if any. Owner thread only. */
@@ -191,7 +190,7 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public boolean hasThreadCache() {
-        return sm_allocator_thread_cache_exists(handle()) != 0;
+        return SmmallocNative.sm_allocator_thread_cache_exists(handle()) != 0;
     }
 
     /**
@@ -244,7 +243,7 @@ public final class Smmalloc implements NativeAllocator {
             if (bound != null) {
                 return bound;
             }
-            return sm_allocator_thread_cache_exists(h) != 0 ? bindCache(h) : null;
+            return SmmallocNative.sm_allocator_thread_cache_exists(h) != 0 ? bindCache(h) : null;
         }
     }
 
@@ -310,7 +309,7 @@ public final class Smmalloc implements NativeAllocator {
     public long malloc(long size) {
         long h = handle();
         Blocks.checkSize(size);
-        return sm_malloc(h, size, 0);
+        return SmmallocNative.sm_malloc(h, size, 0);
     }
 
     /**
@@ -322,7 +321,7 @@ public final class Smmalloc implements NativeAllocator {
         long h = handle();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return sm_malloc(h, size, alignment);
+        return SmmallocNative.sm_malloc(h, size, alignment);
     }
 
     /** {@inheritDoc} Double frees of bucket blocks are always detected (see the class notes). */
@@ -330,8 +329,8 @@ public final class Smmalloc implements NativeAllocator {
     public void free(long address) {
         long h = handle();
         if (address != 0) {
-            int rc = sm_free_checked(h, address);
-            if (rc != SM_OK) {
+            int rc = SmmallocNative.sm_free_checked(h, address);
+            if (rc != SmmallocNative.SM_OK) {
                 throw notLive(address, rc);
             }
         }
@@ -390,7 +389,7 @@ public final class Smmalloc implements NativeAllocator {
     public long realloc(long address, long size) {
         long h = handle();
         Blocks.checkSize(size);
-        return address == 0 ? sm_malloc(h, size, 0) : reallocLive(h, address, size, 0);
+        return address == 0 ? SmmallocNative.sm_malloc(h, size, 0) : reallocLive(h, address, size, 0);
     }
 
     /**
@@ -409,15 +408,15 @@ public final class Smmalloc implements NativeAllocator {
         long h = handle();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return address == 0 ? sm_malloc(h, size, alignment) : reallocLive(h, address, size, alignment);
+        return address == 0 ? SmmallocNative.sm_malloc(h, size, alignment) : reallocLive(h, address, size, alignment);
     }
 
     private static long reallocLive(long h, long address, long size, long alignment) {
-        long p = sm_realloc(h, address, size, alignment);
+        long p = SmmallocNative.sm_realloc(h, address, size, alignment);
         // sm_realloc refuses non-live blocks without touching them: tell exhaustion from a bad
         // address only on this (cold) path.
-        if (p == 0 && sm_owns(h, address) == 0) {
-            throw notLive(address, SM_ERR_NOT_OWNED);
+        if (p == 0 && SmmallocNative.sm_owns(h, address) == 0) {
+            throw notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
         }
         return p;
     }
@@ -425,9 +424,9 @@ public final class Smmalloc implements NativeAllocator {
     /** {@inheritDoc} 16 × (i + 1) for a block of bucket i, the rounded request for others. */
     @Override
     public long size(long address) {
-        long usable = sm_msize(handle(), address);
+        long usable = SmmallocNative.sm_msize(handle(), address);
         if (usable == 0) {
-            throw notLive(address, SM_ERR_NOT_OWNED);
+            throw notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
         }
         return usable;
     }
@@ -443,11 +442,11 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public int bucket(long address) {
-        return sm_mbucket(handle(), address);
+        return SmmallocNative.sm_mbucket(handle(), address);
     }
 
     static IllegalArgumentException notLive(long address, int rc) {
-        return Blocks.notLive(address, "allocator", rc == SM_ERR_DOUBLE_FREE ? "double free"
+        return Blocks.notLive(address, "allocator", rc == SmmallocNative.SM_ERR_DOUBLE_FREE ? "double free"
                 : "double free or foreign pointer");
     }
 
@@ -491,17 +490,17 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public SmmallocStats stats() {
-        long[] s = new long[SM_STATS_HEADER_LONGS + bucketCount * SM_BUCKET_STATS_LONGS];
-        sm_get_stats(handle(), s);
+        long[] s = new long[SmmallocNative.SM_STATS_HEADER_LONGS + bucketCount * SmmallocNative.SM_BUCKET_STATS_LONGS];
+        SmmallocNative.sm_get_stats(handle(), s);
         List<SmmallocStats.BucketStats> buckets = new ArrayList<>(bucketCount);
         for (int b = 0; b < bucketCount; b++) {
-            int i = smBucketStatsIndex(b, 0);
-            buckets.add(new SmmallocStats.BucketStats(s[i + SM_BUCKET_BLOCK_SIZE], s[i + SM_BUCKET_BLOCKS_TOTAL],
-                    s[i + SM_BUCKET_BLOCKS_TOUCHED], s[i + SM_BUCKET_BLOCKS_IN_USE], s[i + SM_BUCKET_BLOCKS_CACHED],
-                    s[i + SM_BUCKET_CACHE_HITS], s[i + SM_BUCKET_GLOBAL_HITS], s[i + SM_BUCKET_FALLBACKS]));
+            int i = SmmallocNative.smBucketStatsIndex(b, 0);
+            buckets.add(new SmmallocStats.BucketStats(s[i + SmmallocNative.SM_BUCKET_BLOCK_SIZE], s[i + SmmallocNative.SM_BUCKET_BLOCKS_TOTAL],
+                    s[i + SmmallocNative.SM_BUCKET_BLOCKS_TOUCHED], s[i + SmmallocNative.SM_BUCKET_BLOCKS_IN_USE], s[i + SmmallocNative.SM_BUCKET_BLOCKS_CACHED],
+                    s[i + SmmallocNative.SM_BUCKET_CACHE_HITS], s[i + SmmallocNative.SM_BUCKET_GLOBAL_HITS], s[i + SmmallocNative.SM_BUCKET_FALLBACKS]));
         }
-        return new SmmallocStats(buckets, s[SM_STATS_FALLBACK_ALLOCS], s[SM_STATS_FALLBACK_BLOCKS_IN_USE],
-                s[SM_STATS_FALLBACK_BYTES_IN_USE], s[SM_STATS_THREAD_CACHES]);
+        return new SmmallocStats(buckets, s[SmmallocNative.SM_STATS_FALLBACK_ALLOCS], s[SmmallocNative.SM_STATS_FALLBACK_BLOCKS_IN_USE],
+                s[SmmallocNative.SM_STATS_FALLBACK_BYTES_IN_USE], s[SmmallocNative.SM_STATS_THREAD_CACHES]);
     }
 
     /**
@@ -512,9 +511,9 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException with the number of broken invariants, or if closed
      */
     public void check() {
-        int broken = sm_check(handle());
+        int broken = SmmallocNative.sm_check(handle());
         if (broken != 0) {
-            throw new IllegalStateException("smmalloc invariants broken=" + broken + " (sm_check)");
+            throw new IllegalStateException("smmalloc invariants broken=" + broken + " (SmmallocNative.sm_check)");
         }
     }
 
@@ -531,7 +530,7 @@ public final class Smmalloc implements NativeAllocator {
             long h = handle;
             if (h != 0) {
                 handle = 0;
-                sm_allocator_destroy(h);
+                SmmallocNative.sm_allocator_destroy(h);
             }
         }
     }

@@ -1,7 +1,9 @@
 package dev.nalloc;
 
-import static dev.nalloc.internal.SmmallocNative.*;
-
+import dev.nalloc.internal.Blocks;
+import dev.nalloc.internal.DirectBufferFactory;
+import dev.nalloc.internal.RawMemory;
+import dev.nalloc.internal.jni.SmmallocNative;
 import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
 
@@ -72,17 +74,17 @@ public final class ThreadCache implements AutoCloseable {
         if (U == null) {
             return;
         }
-        long[] l = new long[SM_LAYOUT_HEADER + SM_MAX_BUCKETS * SM_LAYOUT_BUCKET];
-        if (sm_thread_cache_layout(handle, l) == 0) {
+        long[] l = new long[SmmallocNative.SM_LAYOUT_HEADER + SmmallocNative.SM_MAX_BUCKETS * SmmallocNative.SM_LAYOUT_BUCKET];
+        if (SmmallocNative.sm_thread_cache_layout(handle, l) == 0) {
             return; // the C layer could not make the cache: the thread has none
         }
-        base = l[SM_LAYOUT_BASE];
-        dataSpan = l[SM_LAYOUT_DATA_SPAN];
-        strideLog2 = (int) l[SM_LAYOUT_STRIDE_LOG2];
+        base = l[SmmallocNative.SM_LAYOUT_BASE];
+        dataSpan = l[SmmallocNative.SM_LAYOUT_DATA_SPAN];
+        strideLog2 = (int) l[SmmallocNative.SM_LAYOUT_STRIDE_LOG2];
         strideMask = (1L << strideLog2) - 1;
-        bucketCount = (int) l[SM_LAYOUT_BUCKET_COUNT];
-        markUsed = (int) l[SM_LAYOUT_MARK_USED];
-        markFree = (int) l[SM_LAYOUT_MARK_FREE];
+        bucketCount = (int) l[SmmallocNative.SM_LAYOUT_BUCKET_COUNT];
+        markUsed = (int) l[SmmallocNative.SM_LAYOUT_MARK_USED];
+        markFree = (int) l[SmmallocNative.SM_LAYOUT_MARK_FREE];
         layout = l;
     }
 
@@ -138,18 +140,18 @@ public final class ThreadCache implements AutoCloseable {
         if (l == null || bucket >= bucketCount || !allocator.isOpen() || Thread.currentThread() != owner) {
             return mallocSlow(size);
         }
-        int at = SM_LAYOUT_HEADER + (int) bucket * SM_LAYOUT_BUCKET; // bucket from the size here
-        long countAddress = l[at + SM_LAYOUT_COUNT];
+        int at = SmmallocNative.SM_LAYOUT_HEADER + (int) bucket * SmmallocNative.SM_LAYOUT_BUCKET; // bucket from the size here
+        long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
         if (n == 0) {
             return mallocSlow(size); // C refills the cache with half its capacity and returns one
         }
-        long k = U.getInt(l[at + SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
+        long k = U.getInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
         U.putInt(countAddress, n - 1);
-        long hits = l[at + SM_LAYOUT_HITS];
+        long hits = l[at + SmmallocNative.SM_LAYOUT_HITS];
         U.putLong(hits, U.getLong(hits) + 1);
-        U.putInt(l[at + SM_LAYOUT_SIDE] + (k << 2), markUsed);
-        return l[at + SM_LAYOUT_DATA] + k * l[at + SM_LAYOUT_BLOCK_SIZE];
+        U.putInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed);
+        return l[at + SmmallocNative.SM_LAYOUT_DATA] + k * l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
     }
 
     private long mallocSlow(long size) {
@@ -178,18 +180,18 @@ public final class ThreadCache implements AutoCloseable {
         }
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
-        long countAddress = l[at + SM_LAYOUT_COUNT];
+        long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
-        if (n == (int) l[at + SM_LAYOUT_CAPACITY]) {
+        if (n == (int) l[at + SmmallocNative.SM_LAYOUT_CAPACITY]) {
             freeSlow(address); // C hands half the cache back to the bucket, then takes this block
             return;
         }
-        if (!U.compareAndSwapInt(null, l[at + SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
-            throw Smmalloc.notLive(address, SM_ERR_DOUBLE_FREE);
+        if (!U.compareAndSwapInt(null, l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
+            throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_DOUBLE_FREE);
         }
-        U.putInt(l[at + SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
+        U.putInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
         U.putInt(countAddress, n + 1);
-        long frees = l[at + SM_LAYOUT_FREES];
+        long frees = l[at + SmmallocNative.SM_LAYOUT_FREES];
         U.putLong(frees, U.getLong(frees) + 1);
     }
 
@@ -214,15 +216,15 @@ public final class ThreadCache implements AutoCloseable {
         }
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
-        if (U.getInt(l[at + SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
-            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED); // a cached or listed block: freed
+        if (U.getInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
+            throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED); // a cached or listed block: freed
         }
-        return DirectBufferFactory.view(address, (int) l[at + SM_LAYOUT_BLOCK_SIZE]);
+        return DirectBufferFactory.view(address, (int) l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE]);
     }
 
     /** Index in {@link #layout} of the bucket of {@code offset} (inside the buckets' span). */
     private int bucketAt(long offset) {
-        return SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SM_LAYOUT_BUCKET;
+        return SmmallocNative.SM_LAYOUT_HEADER + (int) (offset >>> strideLog2) * SmmallocNative.SM_LAYOUT_BUCKET;
     }
 
     /**
@@ -233,10 +235,10 @@ public final class ThreadCache implements AutoCloseable {
     private long blockIndex(long[] l, int at, long offset, long address) {
         long within = offset & strideMask;
         long units = within >>> 4;
-        long k = (units * l[at + SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
-        if ((within & 15) != 0 || k * l[at + SM_LAYOUT_UNITS] != units
-                || k >= (U.getInt(l[at + SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
-            throw Smmalloc.notLive(address, SM_ERR_NOT_OWNED);
+        long k = (units * l[at + SmmallocNative.SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
+        if ((within & 15) != 0 || k * l[at + SmmallocNative.SM_LAYOUT_UNITS] != units
+                || k >= (U.getInt(l[at + SmmallocNative.SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
+            throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
         }
         return k;
     }

@@ -1,7 +1,8 @@
 package dev.nalloc;
 
-import dev.nalloc.internal.SystemNative;
-import dev.nalloc.internal.TlsfNative;
+import dev.nalloc.internal.Blocks;
+import dev.nalloc.internal.jni.SystemNative;
+import dev.nalloc.internal.jni.TlsfNative;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.nalloc;
 
-import dev.nalloc.internal.SystemNative;
+import dev.nalloc.internal.jni.SystemNative;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,9 @@
 package dev.nalloc;
 
+import dev.nalloc.internal.Blocks;
+import dev.nalloc.toolkit.DebugAllocator;
+import dev.nalloc.toolkit.LeakReporting;
+import dev.nalloc.toolkit.SystemAllocator;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Supplier;

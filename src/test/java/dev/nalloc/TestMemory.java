@@ -1,5 +1,6 @@
 package dev.nalloc;
 
+import dev.nalloc.internal.RawMemory;
 import java.lang.reflect.Field;
 import sun.misc.Unsafe;
 
@@ -8,10 +9,10 @@ import sun.misc.Unsafe;
  * ({@link RawMemory}) is on: the tests must read and write blocks on every JDK, including 24+
  * where nalloc leaves Unsafe alone by default.
  */
-final class TestMemory {
+public final class TestMemory {
     private TestMemory() {}
 
-    static final Unsafe U;
+    public static final Unsafe U;
 
     static {
         try {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nalloc.internal.RawMemory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nalloc.internal.SystemNative;
-import dev.nalloc.internal.TlsfNative;
+import dev.nalloc.internal.Blocks;
+import dev.nalloc.internal.jni.SystemNative;
+import dev.nalloc.internal.jni.TlsfNative;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

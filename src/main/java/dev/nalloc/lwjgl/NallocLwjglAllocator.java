@@ -1,14 +1,13 @@
 package dev.nalloc.lwjgl;
 
-import static dev.nalloc.internal.LwjglNative.*;
-
 import dev.nalloc.CacheWarmup;
 import dev.nalloc.NativeAllocator;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.SmmallocStats;
 import dev.nalloc.ThreadCache;
 import dev.nalloc.internal.Handles;
-import dev.nalloc.internal.LwjglNative;
+import dev.nalloc.internal.jni.LwjglNative;
+import dev.nalloc.toolkit.DebugAllocator;
 import org.lwjgl.system.MemoryUtil;
 
 /**
@@ -121,7 +120,7 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
             // The C entry points must reach the same allocator before any of their addresses is
             // handed out; a second allocator in the slot would make native frees of this one's
             // blocks no-ops (leaks), so refuse rather than switch.
-            if (nalloc_lwjgl_install(Handles.smmalloc(sm)) != 1) {
+            if (LwjglNative.nalloc_lwjgl_install(Handles.smmalloc(sm)) != 1) {
                 sm.close();
                 throw new IllegalStateException("another allocator is already installed behind nalloc's"
                         + " LWJGL entry points (a second copy of nalloc in another class loader?)");
@@ -129,18 +128,18 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
             SMMALLOC = sm;
             THREAD_CACHE_BYTES = cacheBytes;
             CACHES = cacheBytes == 0 ? null : new ThreadLocal<>();
-            MALLOC = function(NALLOC_LWJGL_MALLOC);
-            CALLOC = function(NALLOC_LWJGL_CALLOC);
-            REALLOC = function(NALLOC_LWJGL_REALLOC);
-            FREE = function(NALLOC_LWJGL_FREE);
-            ALIGNED_ALLOC = function(NALLOC_LWJGL_ALIGNED_ALLOC);
-            ALIGNED_FREE = function(NALLOC_LWJGL_ALIGNED_FREE);
+            MALLOC = function(LwjglNative.NALLOC_LWJGL_MALLOC);
+            CALLOC = function(LwjglNative.NALLOC_LWJGL_CALLOC);
+            REALLOC = function(LwjglNative.NALLOC_LWJGL_REALLOC);
+            FREE = function(LwjglNative.NALLOC_LWJGL_FREE);
+            ALIGNED_ALLOC = function(LwjglNative.NALLOC_LWJGL_ALIGNED_ALLOC);
+            ALIGNED_FREE = function(LwjglNative.NALLOC_LWJGL_ALIGNED_FREE);
         }
 
         private static long function(int which) {
             long address = LwjglNative.nalloc_lwjgl_function(which);
             if (address == 0) {
-                throw new IllegalStateException("nalloc_lwjgl_function(" + which + ") is 0");
+                throw new IllegalStateException("LwjglNative.nalloc_lwjgl_function(" + which + ") is 0");
             }
             return address;
         }

@@ -1,6 +1,9 @@
 package dev.nalloc.ffm;
 
 import dev.nalloc.NativeAllocator;
+import dev.nalloc.SharedTlsfHeap;
+import dev.nalloc.Smmalloc;
+import dev.nalloc.TlsfHeap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;

@@ -2,6 +2,9 @@ package dev.nalloc.ffm;
 
 import dev.nalloc.NativeAllocator;
 
+
+
+
 /** The checks and the malloc shared by {@link NallocSegmentAllocator} and {@link NallocArena}. */
 final class Requests {
     private Requests() {}

@@ -25,7 +25,7 @@ import static org.lwjgl.system.MemoryUtil.nmemRealloc;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.SmmallocStats;
 import dev.nalloc.internal.Handles;
-import dev.nalloc.internal.LwjglNative;
+import dev.nalloc.internal.jni.LwjglNative;
 import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.List;

@@ -1,0 +1,91 @@
+package dev.nalloc.toolkit;
+
+import java.util.Arrays;
+
+/**
+ * One region that hands out blocks by bumping a pointer, and remembers them: the core shared by
+ * {@link LinearAllocator} and {@link ArenaAllocator}. Not thread-safe.
+ *
+ * <p>Blocks are recorded in allocation order, so their addresses are increasing and a block is
+ * found by binary search: that is what lets {@code size} and {@code realloc} refuse an address
+ * that is not a block start (a foreign or interior pointer) instead of reading past a block.
+ */
+final class BumpChunk {
+    final long base;
+    final long limit;
+    private long top;
+    private long[] starts = new long[16];
+    private long[] sizes = new long[16];
+    private int count;
+
+    BumpChunk(long base, long bytes) {
+        this.base = base;
+        this.limit = base + bytes;
+        this.top = base;
+    }
+
+    /** A block of {@code size} bytes aligned to {@code alignment} (power of two), or 0 if full. */
+    long alloc(long size, long alignment) {
+        long start = (top + alignment - 1) & -alignment;
+        long usable = Math.max(size, 1); // distinct addresses even for size 0
+        if (start < top || usable > limit - start) {
+            return 0; // also when rounding up overflowed
+        }
+        if (count == starts.length) {
+            starts = Arrays.copyOf(starts, count * 2);
+            sizes = Arrays.copyOf(sizes, count * 2);
+        }
+        starts[count] = start;
+        sizes[count] = usable;
+        count++;
+        top = start + usable;
+        return start;
+    }
+
+    boolean contains(long address) {
+        return address >= base && address < limit;
+    }
+
+    /** Index of the block starting at {@code address}, or -1. */
+    int find(long address) {
+        int i = Arrays.binarySearch(starts, 0, count, address);
+        return i >= 0 ? i : -1;
+    }
+
+    long size(int index) {
+        return sizes[index];
+    }
+
+    boolean isLast(int index) {
+        return index == count - 1;
+    }
+
+    /** Resizes the last block in place if the region allows it. */
+    boolean resizeLast(long size) {
+        long usable = Math.max(size, 1);
+        long start = starts[count - 1];
+        if (usable > limit - start) {
+            return false;
+        }
+        sizes[count - 1] = usable;
+        top = start + usable;
+        return true;
+    }
+
+    int blocks() {
+        return count;
+    }
+
+    long used() {
+        return top - base;
+    }
+
+    long capacity() {
+        return limit - base;
+    }
+
+    void reset() {
+        top = base;
+        count = 0;
+    }
+}
