@@ -258,7 +258,7 @@ public final class TlsfHeap implements NativeAllocator {
 
     @Override
     public long size(long address) {
-        long usable = SystemNative.nalloc_tlsf_usable_size(handle(), address);
+        long usable = TlsfNative.nalloc_tlsf_usable_size(handle(), address);
         if (usable == 0) {
             throw notLive(address);
         }

@@ -4,15 +4,14 @@ import dev.nalloc.TlsfHeap;
 import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
-import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.NoException;
 import org.bytedeco.javacpp.annotation.Properties;
 import org.bytedeco.javacpp.annotation.Raw;
 
 /**
  * JNI bindings of the helpers in {@code nalloc_java.h} that the public API needs beyond the two
- * allocators: aligned memory from the system allocator (for {@code TlsfHeap} pools), a zero-copy
- * direct {@link ByteBuffer} over a native block, and a one-call usable size of a TLSF block.
+ * allocators: aligned memory from the system allocator (for {@code TlsfHeap} pools and
+ * {@code SystemAllocator}) and a zero-copy direct {@link ByteBuffer} over a native block.
  *
  * <p>Addresses are plain {@code long}s, every method is {@link NoException}, nothing is checked
  * on the Java side; {@link #nalloc_direct_buffer} is the only method that allocates a Java object
@@ -48,19 +47,4 @@ public final class SystemNative {
      * {@code GetDirectBufferAddress} plus position).
      */
     public static native long nalloc_buffer_address(ByteBuffer buffer);
-
-    /**
-     * The C library's plain {@code malloc}, unwrapped: one JNI transition, no checks, 0 when it
-     * fails. A baseline for the JMH benchmarks ("a JNI call to glibc malloc/free"); the public API
-     * does not use it. Release with {@link #nalloc_libc_free}.
-     */
-    @Name("malloc")
-    public static native @Cast("void*") long nalloc_libc_malloc(@Cast("size_t") long bytes);
-
-    /** The C library's plain {@code free} of a block from {@link #nalloc_libc_malloc}; 0 is ignored. */
-    @Name("free")
-    public static native void nalloc_libc_free(@Cast("void*") long address);
-
-    /** Usable bytes of {@code ptr} when it is a live block of TLSF heap {@code tlsf}, else 0. */
-    public static native @Cast("size_t") long nalloc_tlsf_usable_size(@Cast("tlsf_t") long tlsf, @Cast("const void*") long ptr);
 }

@@ -115,4 +115,10 @@ public final class TlsfNative {
     public static native @Cast("size_t") long tlsf_pool_overhead(@Cast("size_t") long poolBytes);
 
     public static native @Cast("size_t") long tlsf_pool_size_for(@Cast("size_t") long bytes, @Cast("size_t") long align);
+
+    /**
+     * Usable bytes of {@code ptr} when it is a live block of heap {@code tlsf}, else 0: the
+     * liveness check and the size in one transition ({@code nalloc_java.h}).
+     */
+    public static native @Cast("size_t") long nalloc_tlsf_usable_size(@Cast("tlsf_t") long tlsf, @Cast("const void*") long ptr);
 }
