@@ -128,9 +128,9 @@ public final class Smmalloc implements NativeAllocator {
      * which is correct but slower under contention. If the C layer cannot get memory for the
      * cache, the thread simply has none ({@link #hasThreadCache()} says so).
      *
-     * <p>Destroy it with {@link #destroyThreadCache()} on the same thread, or prefer the scoped
-     * forms {@link #threadCache} (try-with-resources) and {@link #threadFactory} (executor
-     * threads). A thread that ends without destroying it loses no memory.
+     * <p>The same as {@link #threadCache} with the result left bound to the thread (get it back
+     * with {@link #currentThreadCache()}); destroy it with {@link #destroyThreadCache()} on the
+     * same thread. A thread that ends without destroying it loses no memory.
      *
      * @param cacheBytesPerBucket bytes of blocks cached per bucket, {@code >= 1}
      * @param warmup how much of the cache to fill now
@@ -139,24 +139,20 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public void createThreadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
-        checkCacheArguments(cacheBytesPerBucket, warmup);
-        synchronized (lifecycle) {
-            long h = handle();
-            replaceCache(h, cacheBytesPerBucket, warmup);
-        }
+        threadCache(cacheBytesPerBucket, warmup);
     }
 
     /**
      * Returns the calling thread's cached blocks to the shared lists and frees its cache for this
-     * allocator; does nothing when it has none.
+     * allocator; does nothing when it has none. The thread's {@link ThreadCache} object, if one
+     * was handed out, stays open without its fast path: its calls go to the shared lists, as
+     * {@link ThreadCache#isFastPath()} explains.
      *
      * @throws IllegalStateException if the allocator is closed
      */
     public void destroyThreadCache() {
-        synchronized (lifecycle) {
-            long h = handle();
-            destroyCache(h);
-        }
+        handle();
+        destroyThreadCacheIfOpen();
     }
 
     /**
@@ -166,12 +162,6 @@ public final class Smmalloc implements NativeAllocator {
     private void replaceCache(long h, long cacheBytesPerBucket, CacheWarmup warmup) {
         unbindCache();
         SmmallocNative.sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
-    }
-
-    /** Destroys the calling thread's C cache and its ThreadCache object's fast path. Under lifecycle. */
-    private void destroyCache(long h) {
-        unbindCache();
-        SmmallocNative.sm_allocator_thread_cache_destroy(h);
     }
 
     /** Switches off the fast path of this thread's ThreadCache object, if any. Owner thread only. */
@@ -194,8 +184,8 @@ public final class Smmalloc implements NativeAllocator {
     }
 
     /**
-     * Creates a cache for the calling thread, as {@link #createThreadCache}, that the returned
-     * scope destroys when it is closed:
+     * Creates a cache for the calling thread, as described at {@link #createThreadCache}, and
+     * returns it as the scope that destroys it when closed:
      * <pre>{@code
      * try (ThreadCache cache = smmalloc.threadCache(4096, CacheWarmup.WARM)) {
      *     ... allocate and free on this thread ...
@@ -212,18 +202,17 @@ public final class Smmalloc implements NativeAllocator {
      */
     public ThreadCache threadCache(long cacheBytesPerBucket, CacheWarmup warmup) {
         checkCacheArguments(cacheBytesPerBucket, warmup);
-        synchronized (lifecycle) {
-            long h = handle();
-            replaceCache(h, cacheBytesPerBucket, warmup);
-            return bindCache(h);
+        ThreadCache cache = threadCacheIfOpen(cacheBytesPerBucket, warmup);
+        if (cache == null) {
+            throw Blocks.closed("Smmalloc");
         }
+        return cache;
     }
 
     /**
      * The calling thread's cache for this allocator as a {@link ThreadCache}, with its Java fast
-     * path: the one {@link #threadCache} returned, or, for a cache made by
-     * {@link #createThreadCache} or by a {@link #threadFactory} thread, a new object over it
-     * (closing that object destroys the cache, as {@link #destroyThreadCache()} does). Worker
+     * path: the one {@link #threadCache}, {@link #createThreadCache} or a {@link #threadFactory}
+     * thread made (closing it destroys the cache, as {@link #destroyThreadCache()} does). Worker
      * threads look it up once per task:
      * <pre>{@code
      * pool.submit(() -> {
@@ -278,26 +267,30 @@ public final class Smmalloc implements NativeAllocator {
         }
     }
 
-    /** createThreadCache, or false when the allocator is already closed. */
-    boolean createThreadCacheIfOpen(long cacheBytesPerBucket, CacheWarmup warmup) {
+    /** {@link #threadCache}, or null when the allocator is already closed. */
+    ThreadCache threadCacheIfOpen(long cacheBytesPerBucket, CacheWarmup warmup) {
         synchronized (lifecycle) {
             long h = handle;
             if (h == 0) {
-                return false;
+                return null;
             }
             replaceCache(h, cacheBytesPerBucket, warmup);
-            return true;
+            return bindCache(h);
         }
     }
 
-    /** destroyThreadCache, or nothing when the allocator is already closed. */
+    /**
+     * The end of every thread cache, whichever door closes it ({@link ThreadCache#close()},
+     * {@link #destroyThreadCache()}, a {@link SmmallocThreadFactory} thread): the thread's C cache
+     * and its ThreadCache object's fast path go together; after {@link #close()} the C cache is
+     * gone already.
+     */
     void destroyThreadCacheIfOpen() {
         synchronized (lifecycle) {
+            unbindCache();
             long h = handle;
             if (h != 0) {
-                destroyCache(h);
-            } else {
-                unbindCache();
+                SmmallocNative.sm_allocator_thread_cache_destroy(h);
             }
         }
     }

@@ -80,12 +80,12 @@ public final class SmmallocThreadFactory implements ThreadFactory {
     }
 
     private void runWithCache(Runnable task) {
-        boolean cached = allocator.createThreadCacheIfOpen(cacheBytesPerBucket, warmup);
+        ThreadCache cache = allocator.threadCacheIfOpen(cacheBytesPerBucket, warmup);
         try {
             task.run();
         } finally {
-            if (cached) {
-                allocator.destroyThreadCacheIfOpen();
+            if (cache != null) {
+                cache.close();
             }
         }
     }
