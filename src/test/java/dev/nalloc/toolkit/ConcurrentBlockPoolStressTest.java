@@ -1,9 +1,12 @@
 package dev.nalloc.toolkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 
 import dev.nalloc.internal.Blocks;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
@@ -11,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,29 +52,36 @@ class ConcurrentBlockPoolStressTest {
     /** {@code drain} frees what the pattern leaves behind after the threads end; returns errors. */
     private static void stress(Pattern pattern, java.util.function.ToLongFunction<ConcurrentBlockPool> drain)
             throws Exception {
-        try (SystemAllocator parent = new SystemAllocator()) {
-            ConcurrentBlockPool pool = ConcurrentBlockPool.over(parent, BLOCK, 16, 64);
-            CountDownLatch start = new CountDownLatch(1);
-            AtomicLong errors = new AtomicLong();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int id = t;
-                Thread th = new Thread(() -> {
-                    try {
-                        start.await();
-                        errors.addAndGet(pattern.run(pool, id, new SplittableRandom(id * 7919L + 1)));
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                    }
-                });
-                threads.add(th);
-                th.start();
-            }
-            start.countDown();
-            for (Thread th : threads) {
-                th.join(TimeUnit.MINUTES.toMillis(2));
-            }
+        SystemAllocator parent = new SystemAllocator();
+        ConcurrentBlockPool pool = ConcurrentBlockPool.over(parent, BLOCK, 16, 64);
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicLong errors = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                    errors.addAndGet(pattern.run(pool, id, new SplittableRandom(id * 7919L + 1)));
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "stress-" + t);
+            th.setDaemon(true); // a stuck worker must not keep the test JVM alive
+            threads.add(th);
+            th.start();
+        }
+        start.countDown();
+        for (Thread th : threads) {
+            th.join(TimeUnit.MINUTES.toMillis(2));
+            // A worker still running is a lost block or a livelock in the pool. The pool and its
+            // parent then stay open on purpose: closing them under a running worker would turn
+            // the test failure into a crash of the test JVM.
+            assertFalse(th.isAlive(), () -> th.getName() + " did not finish within 2 minutes, at:\n"
+                    + Arrays.stream(th.getStackTrace()).map(f -> "    at " + f).collect(Collectors.joining("\n")));
+        }
+        try {
             if (failure.get() != null) {
                 throw new AssertionError("a worker failed", failure.get());
             }
@@ -80,6 +91,8 @@ class ConcurrentBlockPoolStressTest {
             pool.check();
             pool.close();
             assertEquals(0, parent.liveBlocks());
+        } finally {
+            parent.close();
         }
     }
 
