@@ -5,7 +5,7 @@ import dev.nalloc.internal.Blocks;
 import java.util.Arrays;
 
 /**
- * The course notes' block allocator: blocks of one fixed size, handed out and taken back in O(1)
+ * A block (fixed-size pool) allocator: blocks of one fixed size, handed out and taken back in O(1)
  * from a free list, with no header per block. Initialised over a parent allocator (it grows by
  * chunks of {@code blocksPerChunk} blocks, which go back to the parent on {@link #close()}) or
  * over a fixed buffer the caller owns (it never grows; {@link #allocBlock()} returns 0 when every

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
- * The course notes' linear allocator ("aka static allocator"): blocks are cut one after another
+ * A linear (also called static) allocator: blocks are cut one after another
  * from a buffer, and single blocks cannot be freed ({@link #free} throws
  * {@link UnsupportedOperationException}); {@link #reset()} frees them all at once. Two forms:
  * <ul>

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The course notes' four stress patterns for a lock-free block allocator, with every core
+ * Four stress patterns for a lock-free block allocator (one block over and over; random own
+ * blocks; one shared bucket every thread adds to and takes from; random batches), with every core
  * spinning (at least 4 threads, so that two cores are oversubscribed and preemption lands inside
  * the CAS windows): each block is stamped with its owner and address while held, and any block
  * handed out twice, lost or corrupted fails the test, as does any broken invariant afterwards.
