@@ -16,6 +16,11 @@ import org.bytedeco.javacpp.Pointer;
 public final class LoadCheck {
     private LoadCheck() {}
 
+    /**
+     * Runs the check and prints the platform, the loaded library and {@code OK}.
+     *
+     * @param args ignored
+     */
     public static void main(String[] args) {
         String library = NallocLibrary.load();
         System.out.println("platform " + Loader.getPlatform() + ", library " + library);
