@@ -18,9 +18,10 @@
 #        gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine (what .ci/run installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 platforms=${*:-linux-x86_64 linux-arm64 windows-x86_64}
-version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+version=$(nalloc_version)
 javacpp=$(sed -n 's|.*<javacpp.version>\(.*\)</javacpp.version>.*|\1|p' pom.xml)
 javacpp_jar=$HOME/.m2/repository/org/bytedeco/javacpp/$javacpp/javacpp-$javacpp.jar
 out=${NALLOC_BUILD_ROOT:-build}/platforms

@@ -7,11 +7,12 @@
 #   scripts/demo.sh [seconds-per-run=2] [threads=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 mvn -B -q -ntp -DskipTests -Dmaven.test.skip.exec=true package
 mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile=target/runtime-classpath.txt >/dev/null
-version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+version=$(nalloc_version)
 platform_jar=$(ls target/nalloc-"$version"-*.jar | grep -v -- '-sources\|-javadoc' | head -n 1)
 cp="target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
 exec java -cp "$cp" dev.nalloc.demo.NallocDemo "$@"

@@ -6,7 +6,8 @@
 # (scripts/build-platforms.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+. scripts/lib.sh
+version=$(nalloc_version)
 dir=${NALLOC_BUILD_ROOT:-build}/platform-consumer
 rm -rf "$dir" && mkdir -p "$dir/src/main/java/demo"
 cat > "$dir/pom.xml" <<POM
