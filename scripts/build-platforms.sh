@@ -42,11 +42,12 @@ for platform in $platforms; do
     macosx-*) lib=dev/nalloc/internal/$platform/libjninalloc.dylib ;;
     *) lib=dev/nalloc/internal/$platform/libjninalloc.so ;;
   esac
-  unzip -l "$jar" | grep -q " $lib\$" || fail "$jar has no $lib"
+  listing=$(unzip -l "$jar")
+  grep -q " $lib\$" <<<"$listing" || fail "$jar has no $lib"
   # GraalVM native-image metadata written by JavaCPP for this library (not testable here:
   # no GraalVM on this machine kind)
-  unzip -p "$jar" "META-INF/native-image/$platform/dev.nalloc/jninalloc/resource-config.json" 2>/dev/null |
-    grep -qF "$(basename "$lib")" || fail "$jar has no native-image resource config for its library"
+  config=$(unzip -p "$jar" "META-INF/native-image/$platform/dev.nalloc/jninalloc/resource-config.json" 2>/dev/null) || config=
+  grep -qF "$(basename "$lib")" <<<"$config" || fail "$jar has no native-image resource config for its library"
   rm -rf "$out/$platform" && mkdir -p "$out/$platform"
   unzip -q -o "$jar" "$lib" -d "$out/$platform"
   file_out=$(file -b "$out/$platform/$lib")

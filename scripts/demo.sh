@@ -13,6 +13,9 @@ mvn -B -q -ntp -DskipTests -Dmaven.test.skip.exec=true package
 mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile=target/runtime-classpath.txt >/dev/null
 version=$(nalloc_version)
-platform_jar=$(ls target/nalloc-"$version"-*.jar | grep -v -- '-sources\|-javadoc' | head -n 1)
+platform_jar=
+for jar in target/nalloc-"$version"-*.jar; do
+  case $jar in *-sources.jar | *-javadoc.jar) ;; *) platform_jar=$jar; break ;; esac
+done
 cp="target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
 exec java -cp "$cp" dev.nalloc.demo.NallocDemo "$@"
