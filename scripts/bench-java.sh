@@ -10,15 +10,17 @@
 #   --quick   1 fork, 2 x 0.5 s warmup, 3 x 0.5 s measurement:  ~7 min on 2 cores, both JDKs
 #   default   2 forks, 5 x 1 s warmup, 5 x 1 s measurement:      ~45 min on 2 cores, both JDKs
 #
-# Builds target/benchmarks.jar with the JDK Maven uses (mvn -Pjmh, tests skipped) and runs it.
-# When that JDK is older than 22 and a JDK 22+ is found (JDK22_HOME, else the newest under
-# /usr/lib/jvm), the jar is rebuilt with it (adding the Arena benchmark, compiled with
-# --release 22) and every benchmark runs a second time on it. Results: target/jmh/jdk<N>.json
-# (JMH's -rf json), jdk<N>.log (JMH's output) and summary.md, the table printed at the end:
-# ns/op per thread and the ratio to Unsafe.allocateMemory of the same size, threads and run.
-# Set NO_JDK22=1 to skip the second JDK.
+# Installs nalloc (tests skipped), builds bench/target/benchmarks.jar (the bench/ project) with
+# the JDK Maven uses, and runs it. When that JDK is older than 22 and a JDK 22+ is found
+# (JDK22_HOME, else the newest under /usr/lib/jvm), the jar is rebuilt with it (adding the Arena
+# benchmark, compiled with --release 22) and every benchmark runs a second time on it. Results:
+# bench/target/jmh/jdk<N>.json (JMH's -rf json), jdk<N>.log (JMH's output) and summary.md, the
+# table printed at the end: ns/op per thread and the ratio to Unsafe.allocateMemory of the same
+# size, threads and run. Set NO_JDK22=1 to skip the second JDK. Maven is called as plain `mvn`:
+# MAVEN_OPTS (e.g. -Dmaven.repo.local=<dir>) applies to every build, as to any other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 quick=0
 jmh_extra=()
@@ -26,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1; shift ;;
         --) shift; jmh_extra=("$@"); break ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -36,28 +38,34 @@ else
     jmh_opts=(-f 2 -wi 5 -w 1s -i 5 -r 1s)
 fi
 
-out=target/jmh
+jar=bench/target/benchmarks.jar
+out=bench/target/jmh
 start=$SECONDS
 
 major() { # java.specification.version of a java binary: 17, 25, ... (1.8 -> 1)
-    "$1" -XshowSettings:properties -version 2>&1 |
-        awk -F'= ' '/java.specification.version/ { split($2, v, "."); print v[1]; exit }'
-}
-
-build() { # $1 = JAVA_HOME for Maven ("" = Maven's default), further args to mvn
-    local home=$1; shift
-    rm -rf target/jmh-classes  # no stale entries in META-INF/BenchmarkList from another JDK's build
-    echo "== build: mvn -Pjmh -DskipTests package $* (JDK ${home:-default})"
-    if [[ -n $home ]]; then
-        JAVA_HOME=$home MAVEN_OPTS="${MAVEN_OPTS:-} $(quiet_unsafe "$home/bin/java")" \
-            mvn -B -q -ntp -Pjmh -DskipTests "$@" package
-    else
-        mvn -B -q -ntp -Pjmh -DskipTests "$@" package
-    fi
+    local settings
+    settings=$("$1" -XshowSettings:properties -version 2>&1)
+    awk -F'= ' '/java.specification.version/ { split($2, v, "."); print v[1]; exit }' <<<"$settings"
 }
 
 quiet_unsafe() { # JDK 23+ warns about sun.misc.Unsafe memory access (JEP 471) unless allowed
     if [[ $(major "$1") -ge 23 ]]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+}
+
+mvn_on() { # $1 = JAVA_HOME for Maven ("" = Maven's default), further args to mvn
+    local home=$1; shift
+    if [[ -n $home ]]; then
+        JAVA_HOME=$home MAVEN_OPTS="${MAVEN_OPTS:-} $(quiet_unsafe "$home/bin/java")" mvn -B -q -ntp "$@"
+    else
+        mvn -B -q -ntp "$@"
+    fi
+}
+
+build() { # $1 = JAVA_HOME for Maven ("" = Maven's default)
+    # no stale entries in META-INF/BenchmarkList from another JDK's build
+    rm -rf bench/target/classes bench/target/generated-sources
+    echo "== build: mvn -f bench/pom.xml package (JDK ${1:-default})"
+    mvn_on "$1" -f bench/pom.xml -Dnalloc.version="$version" package
 }
 
 fork_flags() { # JVM flags of the benchmark forks: on JDK 24+ nalloc's Unsafe fast path is off by
@@ -78,7 +86,7 @@ run() { # $1 = java binary; JMH results -> $out/jdk<N>.{json,log}
     [[ -n $forks ]] && args+=(-jvmArgsPrepend "$forks")
     echo "== JMH on JDK $n ($java): ${jmh_opts[*]} ${jmh_extra[*]:-}"
     # JMH's full output goes to the log; the terminal gets one progress line per benchmark.
-    $java $flag -jar target/benchmarks.jar "${args[@]}" "${jmh_extra[@]}" 2>&1 | tee "$out/jdk$n.log" |
+    $java $flag -jar "$jar" "${args[@]}" "${jmh_extra[@]}" 2>&1 | tee "$out/jdk$n.log" |
         awk '/^# Benchmark:/ { b = $3; q = ""; sub(/^dev\.nalloc\.bench\./, "", b) }
              /^# Parameters:/ { q = $3 " " $4 " " $5 }
              /^# Run progress:/ { print "  [" $4 " " $5 " " $6 " " $7 "] " b " " q; fflush() }
@@ -90,29 +98,25 @@ run() { # $1 = java binary; JMH results -> $out/jdk<N>.{json,log}
     summary_args+=("JDK $n=$out/jdk$n.json")
 }
 
-failed=0
-summary_args=()
-mkdir -p "$out"
+version=$(nalloc_version)
 java0=${JAVA_HOME:+$JAVA_HOME/bin/}java
 n0=$(major "$java0")
 
+# The bench project depends on the nalloc artifacts (main jar + this platform's classifier
+# jar) from the local Maven repository, so the root project is installed first.
+echo "== install: mvn -DskipTests install (nalloc $version)"
+mvn_on "" -DskipTests install
+
+failed=0
+summary_args=()
+mkdir -p "$out"
 build ""
 run "$java0"
 
 if [[ $n0 -lt 22 && -z ${NO_JDK22:-} ]]; then
-    jdk22=${JDK22_HOME:-}
-    if [[ -z $jdk22 ]]; then
-        best=0
-        for home in /usr/lib/jvm/*/; do
-            home=${home%/}
-            [[ -x $home/bin/javac ]] || continue
-            n=$(major "$home/bin/java")
-            if [[ $n -ge 22 && $n -gt $best ]]; then best=$n; jdk22=$home; fi
-        done
-    fi
+    jdk22=$(find_jdk22)
     if [[ -n $jdk22 ]]; then
-        # Only the benchmark classes change: reuse the C core and the JNI library of the first build.
-        build "$jdk22" -Dnalloc.cmake.skip=true -Djavacpp.skip=true
+        build "$jdk22"
         run "$jdk22/bin/java"
     else
         echo "== no JDK 22+ found (set JDK22_HOME): the Arena benchmark is skipped"
@@ -120,7 +124,7 @@ if [[ $n0 -lt 22 && -z ${NO_JDK22:-} ]]; then
 fi
 
 echo
-$java0 -cp target/benchmarks.jar dev.nalloc.bench.Summary "${summary_args[@]}" | tee "$out/summary.md"
+$java0 -cp "$jar" dev.nalloc.bench.Summary "${summary_args[@]}" | tee "$out/summary.md"
 echo
 echo "results in $out/ ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s)"
 exit $failed

@@ -18,9 +18,10 @@
 #        gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine (what .ci/run installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 platforms=${*:-linux-x86_64 linux-arm64 windows-x86_64}
-version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+version=$(nalloc_version)
 javacpp=$(sed -n 's|.*<javacpp.version>\(.*\)</javacpp.version>.*|\1|p' pom.xml)
 javacpp_jar=$HOME/.m2/repository/org/bytedeco/javacpp/$javacpp/javacpp-$javacpp.jar
 out=${NALLOC_BUILD_ROOT:-build}/platforms
@@ -41,11 +42,12 @@ for platform in $platforms; do
     macosx-*) lib=dev/nalloc/internal/jni/$platform/libjninalloc.dylib ;;
     *) lib=dev/nalloc/internal/jni/$platform/libjninalloc.so ;;
   esac
-  unzip -l "$jar" | grep -q " $lib\$" || fail "$jar has no $lib"
+  listing=$(unzip -l "$jar")
+  grep -q " $lib\$" <<<"$listing" || fail "$jar has no $lib"
   # GraalVM native-image metadata written by JavaCPP for this library (not testable here:
   # no GraalVM on this machine kind)
-  unzip -p "$jar" "META-INF/native-image/$platform/dev.nalloc/jninalloc/resource-config.json" 2>/dev/null |
-    grep -qF "$(basename "$lib")" || fail "$jar has no native-image resource config for its library"
+  config=$(unzip -p "$jar" "META-INF/native-image/$platform/dev.nalloc/jninalloc/resource-config.json" 2>/dev/null) || config=
+  grep -qF "$(basename "$lib")" <<<"$config" || fail "$jar has no native-image resource config for its library"
   rm -rf "$out/$platform" && mkdir -p "$out/$platform"
   unzip -q -o "$jar" "$lib" -d "$out/$platform"
   file_out=$(file -b "$out/$platform/$lib")

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 dest=${NALLOC_BUILD_ROOT:-build}/arm64-jdk
 java=$dest/usr/lib/jvm/java-17-openjdk-arm64/bin/java
 if [ -x "$java" ]; then echo "$java"; exit 0; fi
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+foreign=$(dpkg --print-foreign-architectures)
+if ! grep -qx arm64 <<<"$foreign"; then
   dpkg --add-architecture arm64
   apt-get update -qq
 fi

@@ -6,7 +6,8 @@
 # (scripts/build-platforms.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -n 1)
+. scripts/lib.sh
+version=$(nalloc_version)
 dir=${NALLOC_BUILD_ROOT:-build}/platform-consumer
 rm -rf "$dir" && mkdir -p "$dir/src/main/java/demo"
 cat > "$dir/pom.xml" <<POM
@@ -65,17 +66,19 @@ public class Main {
 }
 JAVA
 mvnc() { mvn -B -q -ntp -f "$dir/pom.xml" "$@"; }
-nalloc_jars() { grep -o 'dev\.nalloc:nalloc:jar:[^ ]*' "$1" | sed 's/:compile.*//' | sort; }
+nalloc_jars() { sed -n 's/.*\(dev\.nalloc:nalloc:jar:[^ ]*\).*/\1/p' "$1" | sed 's/:compile.*//' | sort; }
 
 mvnc dependency:list -Djavacpp.platform=linux-x86_64 -DoutputFile=deps-one.txt
-echo "with -Djavacpp.platform=linux-x86_64:"; nalloc_jars "$dir/deps-one.txt" | sed 's/^/  /'
-[ "$(nalloc_jars "$dir/deps-one.txt" | wc -l)" = 2 ] || { echo "expected nalloc + one classifier" >&2; exit 1; }
-nalloc_jars "$dir/deps-one.txt" | grep -q ":linux-x86_64:" || { echo "linux-x86_64 missing" >&2; exit 1; }
+one=$(nalloc_jars "$dir/deps-one.txt")
+echo "with -Djavacpp.platform=linux-x86_64:"; sed 's/^/  /' <<<"$one"
+[ "$(wc -l <<<"$one")" = 2 ] || { echo "expected nalloc + one classifier" >&2; exit 1; }
+grep -q ":linux-x86_64:" <<<"$one" || { echo "linux-x86_64 missing" >&2; exit 1; }
 
 mvnc dependency:list -DoutputFile=deps-all.txt
-echo "without it:"; nalloc_jars "$dir/deps-all.txt" | sed 's/^/  /'
+all=$(nalloc_jars "$dir/deps-all.txt")
+echo "without it:"; sed 's/^/  /' <<<"$all"
 for p in linux-x86_64 linux-arm64 windows-x86_64; do
-  nalloc_jars "$dir/deps-all.txt" | grep -q ":$p:" || { echo "$p missing from the full platform" >&2; exit 1; }
+  grep -q ":$p:" <<<"$all" || { echo "$p missing from the full platform" >&2; exit 1; }
 done
 
 mvnc package -Djavacpp.platform=linux-x86_64

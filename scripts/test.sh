@@ -16,6 +16,7 @@
 #   FUZZ_SECONDS=10 scripts/test.sh    shorter fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-60}
@@ -35,24 +36,11 @@ need_clang() {
   fi
 }
 
-# The FFM adapter (dev.nalloc.ffm) is compiled and tested with a JDK 22+ while Maven runs on
-# JDK 17: pass the newest one found (JDK22_HOME, else /usr/lib/jvm/*) to the pom, which also
-# finds JDK22_HOME and the CI image's Temurin 25 by itself. Under CI a build without it fails
-# (nalloc.ffm.required): the shipped jar must contain the adapter.
-find_jdk22() {
-  if [ -n "${JDK22_HOME:-}" ]; then echo "$JDK22_HOME"; return; fi
-  local home n best=0 found=
-  for home in /usr/lib/jvm/*/; do
-    home=${home%/}
-    [ -x "$home/bin/javac" ] || continue
-    n=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null)
-    if [ -n "$n" ] && [ "$n" -ge 22 ] && [ "$n" -gt "$best" ]; then best=$n; found=$home; fi
-  done
-  echo "$found"
-}
-
 if want java; then
   step "Java: mvn verify (C core, JNI library, JUnit, classifier jar, fresh-JVM load, FFM tests on JDK 22+)"
+  # The FFM adapter (dev.nalloc.ffm) is compiled and tested with a JDK 22+ while Maven runs on
+  # JDK 17 (find_jdk22 in lib.sh). Under CI a build without it fails (nalloc.ffm.required):
+  # the shipped jar must contain the adapter.
   ffm_args=()
   jdk22=$(find_jdk22)
   if [ -n "$jdk22" ]; then ffm_args+=("-Dnalloc.jdk22.home=$jdk22"); fi

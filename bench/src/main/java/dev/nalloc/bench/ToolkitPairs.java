@@ -1,12 +1,12 @@
 package dev.nalloc.bench;
 
-import dev.nalloc.ArenaAllocator;
-import dev.nalloc.BlockPool;
-import dev.nalloc.ConcurrentBlockPool;
-import dev.nalloc.DebugAllocator;
-import dev.nalloc.LeakReporting;
-import dev.nalloc.SystemAllocator;
 import dev.nalloc.TlsfHeap;
+import dev.nalloc.toolkit.ArenaAllocator;
+import dev.nalloc.toolkit.BlockPool;
+import dev.nalloc.toolkit.ConcurrentBlockPool;
+import dev.nalloc.toolkit.DebugAllocator;
+import dev.nalloc.toolkit.LeakReporting;
+import dev.nalloc.toolkit.SystemAllocator;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * ({@code Unsafe.allocateMemory} + {@code freeMemory}) of the same size and thread count from the
  * same file, one column pair per file.
  *
- * <pre>java -cp target/benchmarks.jar dev.nalloc.bench.Summary "JDK 17=target/jmh/jdk17.json" "JDK 25=target/jmh/jdk25.json"</pre>
+ * <pre>java -cp bench/target/benchmarks.jar dev.nalloc.bench.Summary "JDK 17=bench/target/jmh/jdk17.json" "JDK 25=bench/target/jmh/jdk25.json"</pre>
  *
  * Uses nothing beyond the JDK (a minimal JSON reader is included).
  */

@@ -5,10 +5,10 @@ import dev.nalloc.SharedTlsfHeap;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.ThreadCache;
 import dev.nalloc.TlsfHeap;
-import dev.nalloc.internal.SystemNative;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.libc.LibCStdlib;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -40,7 +40,8 @@ import sun.misc.Unsafe;
  *   <li>{@code unsafe}: {@code Unsafe.allocateMemory} + {@code freeMemory}, the baseline of the
  *       ratios printed by {@code scripts/bench-java.sh}.</li>
  *   <li>{@code libcMalloc}: glibc {@code malloc} + {@code free}, each one plain JNI call
- *       ({@link SystemNative#nalloc_libc_malloc}): what a JNI binding of malloc costs.</li>
+ *       (LWJGL's {@link LibCStdlib#nmalloc} and {@link LibCStdlib#nfree}): what a JNI binding of
+ *       malloc costs.</li>
  *   <li>{@code smmallocCache} / {@code smmallocNoCache}: one shared {@link Smmalloc} (16 buckets,
  *       16..256 B); with a thread cache that each JMH worker thread opens in its own
  *       {@code @Setup} and closes in its {@code @TearDown}, or with none (every pair goes to the
@@ -171,9 +172,9 @@ public abstract class AllocPairs {
 
     @Benchmark
     public void libcMalloc(Blackhole bh) {
-        long p = SystemNative.nalloc_libc_malloc(size);
+        long p = LibCStdlib.nmalloc(size);
         bh.consume(p);
-        SystemNative.nalloc_libc_free(p);
+        LibCStdlib.nfree(p);
     }
 
     @Benchmark
