@@ -3,7 +3,8 @@
  * Read top-down: bit operations, constants, compile-time checks, the block
  * and its one-line accessors, the pool header and live bitmap, the control
  * structure with its invariants, size-to-list mapping, free-list insert and
- * remove, split / absorb / merge, allocation helpers, checks, public API.
+ * remove, split / absorb / merge, pool lookup, allocation helpers, the
+ * malloc and free paths (fused), pool setup, checks, public API.
  *
  * Freestanding: no allocation, no locks, no I/O. Only memcpy and memmove
  * from <string.h> (plus memset), so it links into kernels and JNI alike.
@@ -548,12 +549,9 @@ static void block_trim_used(control_t *c, block_header_t *b, size_t size)
 }
 
 /* ------------------------------------------------------------------------
- * Pool lookup and allocation helpers.
+ * Pool lookup.
  * ---------------------------------------------------------------------- */
 
-/* The pool whose block area contains addr, or NULL. Reads only pool
- * headers. The last hit is tried first (inline): consecutive calls usually
- * stay in one pool, and most heaps have only one. */
 /* Address comparisons go through uintptr_t: relational operators on
  * pointers into different objects (a foreign pointer against a pool) are
  * undefined in C. */
@@ -562,6 +560,9 @@ static inline int addr_within(const void *a, const void *lo, const void *hi)
     return (uintptr_t)a >= (uintptr_t)lo && (uintptr_t)a < (uintptr_t)hi;
 }
 
+/* The pool whose block area contains addr, or NULL. Reads only pool
+ * headers. The last hit is tried first (inline): consecutive calls usually
+ * stay in one pool, and most heaps have only one. */
 static NALLOC_NOINLINE pool_header_t *pool_find_slow(control_t *c, const void *addr)
 {
     pool_header_t *p;
@@ -593,6 +594,12 @@ static NALLOC_FORCE_INLINE pool_header_t *live_pool(control_t *c, const void *pt
         return NULL;
     return p;
 }
+
+/* ------------------------------------------------------------------------
+ * Allocation helpers. block_find_free serves both tlsf_malloc and
+ * tlsf_memalign; block_locate_free and block_prepare_used serve memalign
+ * only (tlsf_malloc goes through the fused heap_malloc below).
+ * ---------------------------------------------------------------------- */
 
 /* Stride for a request; 0 when too big. Checked before the addition so
  * nothing can wrap. */
@@ -661,6 +668,13 @@ static void *block_prepare_used(control_t *c, block_header_t *b, size_t size)
     c->used_sum += block_size(b);
     return ptr;
 }
+
+/* ------------------------------------------------------------------------
+ * malloc and free paths (fused). heap_malloc and block_free_merge split
+ * and merge in place, each header word written once, instead of unlinking
+ * and relinking through the helpers; heap_free reads the live bitmap once;
+ * block_alloc_aligned is memalign's path, on the helpers above.
+ * ---------------------------------------------------------------------- */
 
 /* tlsf_malloc after the request is sized: block_find_free, then the split
  * done in place. Same result as block_locate_free + block_prepare_used,
@@ -833,6 +847,10 @@ static inline size_t natural_align(const void *ptr)
     size_t low = (size_t)(a & (~a + 1));
     return (low == 0 || low > TLSF_ALIGN_MAX) ? (size_t)TLSF_ALIGN_MAX : low;
 }
+
+/* ------------------------------------------------------------------------
+ * Pool setup.
+ * ---------------------------------------------------------------------- */
 
 /* Whether a region of `bytes` can be a pool, on its own. */
 static int pool_size_check(size_t bytes, pool_layout_t *lay)
