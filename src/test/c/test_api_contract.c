@@ -115,21 +115,17 @@ static void tlsf_create_rejects(void)
     CHECK(tl.create(heap_region, tl.size()) == NULL); /* no room for a pool */
 }
 
+/* Blocks and bytes seen by a walk, [0] free and [1] used. */
 typedef struct walk_count {
-    size_t used, used_bytes, free, free_bytes;
+    size_t blocks[2], bytes[2];
 } walk_count;
 
 static void count_block(void *ptr, size_t size, int used, void *user)
 {
     walk_count *w = user;
     (void)ptr;
-    if (used) {
-        w->used++;
-        w->used_bytes += size;
-    } else {
-        w->free++;
-        w->free_bytes += size;
-    }
+    w->blocks[used != 0]++;
+    w->bytes[used != 0] += size;
 }
 
 /* A heap whose first pool holds nothing but a minimum block, so every
@@ -157,9 +153,9 @@ static void tlsf_pools(void)
     size_t n = sizeof pool_region;
     CHECK(tl.add_pool(t, pool_region, n) == TLSF_OK);
     CHECK(tl.add_pool(t, pool_region, n) == TLSF_ERR_OVERLAP);
-    walk_count w = {0, 0, 0, 0};
+    walk_count w = {{0, 0}, {0, 0}};
     tl.walk_pool(pool_region, count_block, &w);
-    CHECK(w.used == 0 && w.free == 1 && w.free_bytes == n - tl.pool_overhead(n));
+    CHECK(w.blocks[1] == 0 && w.blocks[0] == 1 && w.bytes[0] == n - tl.pool_overhead(n));
 
     tlsf_stats_t st;
     tl.stats(t, &st);
@@ -244,10 +240,10 @@ static void tlsf_malloc_free_edges(void)
     CHECK(before.used_blocks == 3);
     CHECK(before.used_bytes == tl.block_size(zero) + tl.block_size(zero2) + tl.block_size(small));
 
-    walk_count w = {0, 0, 0, 0};
+    walk_count w = {{0, 0}, {0, 0}};
     tl.walk(t, count_block, &w);
-    CHECK(w.used == before.used_blocks && w.used_bytes == before.used_bytes);
-    CHECK(w.free == before.free_blocks && w.free_bytes == before.free_bytes);
+    CHECK(w.blocks[1] == before.used_blocks && w.bytes[1] == before.used_bytes);
+    CHECK(w.blocks[0] == before.free_blocks && w.bytes[0] == before.free_bytes);
 
     CHECK(tl.check(NULL) == TLSF_ERR_ARG);
     CHECK(tl.check(t) == TLSF_INV_OK);
