@@ -22,7 +22,8 @@
  *
  *   nalloc_bench [--quick]     --quick: CI-sized runs (well under 30 s)
  */
-#define _POSIX_C_SOURCE 200809L
+#include "bench_util.h"
+
 #include "smmalloc.h"
 #include "tlsf.h"
 
@@ -32,30 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define TICK_UNIT "TSC ticks"
-/* lfence on both sides keeps the measured call from drifting out of the
- * window in either direction. */
-static inline uint64_t ticks(void)
-{
-    uint64_t t;
-    _mm_lfence();
-    t = __rdtsc();
-    _mm_lfence();
-    return t;
-}
-#else
-#define TICK_UNIT "ns"
-static inline uint64_t ticks(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-#endif
 
 /* ------------------------------------------------------------------------
  * Allocators behind one interface. Every allocator is called through the
@@ -119,44 +96,9 @@ static void sm_end_cached(allocator_t *a, void *ctx)
 enum { A_GLIBC, A_TLSF, A_SM, A_SMC, A_COUNT };
 
 /* ------------------------------------------------------------------------
- * Utilities.
+ * Run settings and the optimiser's sink (timing, RNG and sorting helpers
+ * are in bench_util.h).
  * ---------------------------------------------------------------------- */
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-    /* xorshift64* */
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* Defeats dead-store elimination of malloc/free pairs (glibc's are
  * builtins the compiler knows). */
@@ -351,17 +293,8 @@ static pct_t percentiles(uint32_t *v, size_t n, double minus)
 
 static uint32_t clamp32(uint64_t d) { return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d; }
 
-/* 8..256 B like the random set, or (wide) one request in eight up to
- * 8 KiB, so splits and merges cross first levels and the live set
- * outgrows the L2 cache. */
+/* Whether the worst-case run uses rng_size's wide mix. */
 static int wide_sizes;
-static size_t worst_size(uint64_t *s)
-{
-    uint64_t x = rng_next(s);
-    if (wide_sizes && (x & 7) == 0)
-        return 8 + (x >> 8) % 8185;
-    return 8 + (x >> 8) % 249;
-}
 
 static void bench_worst(allocator_t *a, void *ctx, long ops, uint32_t *tm, uint32_t *tf,
                         pct_t *m, pct_t *f, double overhead)
@@ -372,10 +305,10 @@ static void bench_worst(allocator_t *a, void *ctx, long ops, uint32_t *tm, uint3
     if (!slots)
         return;
     for (int i = 0; i < SLOTS; ++i)
-        slots[i] = a->alloc(ctx, worst_size(&s));
+        slots[i] = a->alloc(ctx, rng_size(&s, wide_sizes));
     for (long i = 0; i < ops; ++i) {
         unsigned slot = (unsigned)(rng_next(&s) % SLOTS);
-        size_t n = worst_size(&s);
+        size_t n = rng_size(&s, wide_sizes);
         uint64_t t0, t1, t2;
         void *old = slots[slot];
         t0 = ticks();

@@ -22,6 +22,8 @@
  *
  *   tlsf_icount [random_ops]
  */
+#include "bench_util.h"
+
 #include "tlsf.h"
 
 #include <stdint.h>
@@ -37,24 +39,7 @@ static void *volatile sink;
 #define SLOTS 4096
 #define WINDOW 1024
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* Same size mix as the harness's wide worst-case run. */
-static size_t rnd_size(uint64_t *s)
-{
-    uint64_t x = rng_next(s);
-    if ((x & 7) == 0)
-        return 8 + (x >> 8) % 8185;
-    return 8 + (x >> 8) % 249;
-}
+/* Requests follow the harness's wide worst-case size mix: rng_size(s, 1). */
 
 NOINLINE static void *rnd_malloc(tlsf_t t, size_t n) { wrapper_id = 1; return tlsf_malloc(t, n); }
 NOINLINE static void rnd_free(tlsf_t t, void *p) { wrapper_id = 2; tlsf_free(t, p); }
@@ -289,16 +274,16 @@ int main(int argc, char **argv)
     /* Random run: fill, churn, then the window call by call. */
     t = tlsf_create(region, region_bytes);
     for (int i = 0; i < SLOTS; ++i)
-        slots[i] = tlsf_malloc(t, rnd_size(&s));
+        slots[i] = tlsf_malloc(t, rng_size(&s, 1));
     for (long i = 0; i < ops; ++i) {
         unsigned slot = (unsigned)(rng_next(&s) % SLOTS);
         rnd_free(t, slots[slot]);
-        slots[slot] = rnd_malloc(t, rnd_size(&s));
+        slots[slot] = rnd_malloc(t, rng_size(&s, 1));
     }
     for (int i = 0; i < WINDOW; ++i) {
         unsigned slot = (unsigned)(rng_next(&s) % SLOTS);
         window_free[i](t, slots[slot]);
-        slots[slot] = window_malloc[i](t, rnd_size(&s));
+        slots[slot] = window_malloc[i](t, rng_size(&s, 1));
     }
     if (tlsf_check(t) != 0) {
         fprintf(stderr, "tlsf_check failed after the random run\n");

@@ -1,18 +1,29 @@
-/* Internal OS layer of smmalloc: address-space reservation, aligned system
- * allocation, a mutex, and a per-thread value with a thread-exit callback.
- * Included by smmalloc.c only (everything is static). POSIX and _WIN32.
+/* The OS layer of nalloc's C core: address-space reservation, aligned system
+ * allocation, a mutex, a once-flag, and a per-thread key whose destructor
+ * runs at thread exit. POSIX and _WIN32. Every OS #if of the core lives here.
  *
- * The includer must define, before including this header:
- *     static void sm_thread_exit_hook(void *value);
- * which is called at the exit of every thread that registered a non-NULL
- * value with sm_os_thread_value_set (with that value). A fixed hook instead
- * of a function pointer keeps the once-initialisation free of casts. */
+ * Included by smmalloc.c and by the JNI glue (src/main/jni/nalloc_java.h),
+ * so it is valid C11 and C++, and everything is static inline: an includer
+ * that uses a part of it gets no unused-function warning for the rest.
+ *
+ * Include it before any other header: the feature macros below must be seen
+ * by the first system header (they are no-ops if it comes later, as in the
+ * C++ glue, where g++ defines _GNU_SOURCE anyway). */
 #ifndef NALLOC_SM_PLATFORM_H
 #define NALLOC_SM_PLATFORM_H
 
-#include <stddef.h>
+/* MAP_ANONYMOUS and MAP_NORESERVE are not in the strict C11/POSIX mode of
+ * glibc, nor of macOS. */
+#if !defined(_WIN32)
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+#ifndef _DARWIN_C_SOURCE
+#define _DARWIN_C_SOURCE 1
+#endif
+#endif
 
-static void sm_thread_exit_hook(void *value);
+#include <stddef.h>
 
 #if defined(_WIN32)
 
@@ -57,6 +68,27 @@ static inline void *sm_os_aligned_alloc(size_t alignment, size_t bytes)
 }
 static inline void sm_os_aligned_free(void *p) { _aligned_free(p); }
 
+/* Runs `init` exactly once for `flag`, whichever thread calls first. The
+ * function pointer travels in a struct because INIT_ONCE's parameter is a
+ * data pointer. */
+typedef INIT_ONCE sm_os_once_flag;
+#define SM_OS_ONCE_INIT INIT_ONCE_STATIC_INIT
+struct sm_os_once_call {
+    void (*init)(void);
+};
+static inline BOOL CALLBACK sm_os_once_run(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once;
+    (void)ctx;
+    ((struct sm_os_once_call *)param)->init();
+    return TRUE;
+}
+static inline void sm_os_once(sm_os_once_flag *flag, void (*init)(void))
+{
+    struct sm_os_once_call call = {init};
+    InitOnceExecuteOnce(flag, sm_os_once_run, &call, NULL);
+}
+
 /* Thread exit: a fiber-local slot whose callback runs at thread exit (and at
  * FlsFree, which we never call). It runs before the loader's
  * DLL_THREAD_DETACH notifications and TLS callbacks (observed under wine 8;
@@ -64,31 +96,27 @@ static inline void sm_os_aligned_free(void *p) { _aligned_free(p); }
  * thread-locals are still alive: with MSVC/clang native TLS, and with
  * mingw gcc's emulated TLS in its "win32" thread model (emutls blocks freed
  * from a TLS callback). gcc's "posix" thread model frees emutls blocks of
- * winpthreads threads earlier, at pthread exit, and the hook's reset of the
- * thread state would then allocate a fresh block that leaks: build with
- * x86_64-w64-mingw32-gcc-win32 (cmake/toolchains/windows-x86_64.cmake). */
-static DWORD sm_fls_index = FLS_OUT_OF_INDEXES;
-static INIT_ONCE sm_fls_once = INIT_ONCE_STATIC_INIT;
-
-static void WINAPI sm_fls_callback(PVOID value)
+ * winpthreads threads earlier, at pthread exit, and the destructor's reset
+ * of the thread state would then allocate a fresh block that leaks: build with
+ * x86_64-w64-mingw32-gcc-win32 (cmake/toolchains/windows-x86_64.cmake).
+ *
+ * The destructor has the FLS callback's calling convention (it differs
+ * from the C default on 32-bit x86), so it is passed to FlsAlloc without a
+ * cast: define it as `static void SM_OS_THREAD_EXIT_CALL f(void *value)`.
+ * It may also be called with NULL. */
+typedef DWORD sm_os_thread_key;
+#define SM_OS_THREAD_EXIT_CALL WINAPI
+/* 1 on success. */
+static inline int sm_os_thread_key_create(sm_os_thread_key *key,
+                                          void(SM_OS_THREAD_EXIT_CALL *destructor)(void *))
 {
-    if (value != NULL) sm_thread_exit_hook(value);
+    *key = FlsAlloc(destructor);
+    return *key != FLS_OUT_OF_INDEXES;
 }
-
-static BOOL CALLBACK sm_fls_init(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-    (void)once;
-    (void)param;
-    (void)ctx;
-    sm_fls_index = FlsAlloc(sm_fls_callback);
-    return TRUE;
-}
-
 /* Sets the calling thread's value (NULL: no callback). 1 on success. */
-static inline int sm_os_thread_value_set(void *value)
+static inline int sm_os_thread_key_set(sm_os_thread_key key, void *value)
 {
-    InitOnceExecuteOnce(&sm_fls_once, sm_fls_init, NULL, NULL);
-    return sm_fls_index != FLS_OUT_OF_INDEXES && FlsSetValue(sm_fls_index, value);
+    return FlsSetValue(key, value) != 0;
 }
 
 #else /* POSIX */
@@ -139,29 +167,43 @@ static inline void *sm_os_aligned_alloc(size_t alignment, size_t bytes)
 }
 static inline void sm_os_aligned_free(void *p) { free(p); }
 
-/* Thread exit: one process-wide key whose destructor runs at the exit of
- * every thread that set a non-NULL value. */
-static pthread_key_t sm_exit_key;
-static pthread_once_t sm_exit_once = PTHREAD_ONCE_INIT;
-static int sm_exit_key_ok;
-
-static void sm_exit_key_destructor(void *value)
+typedef pthread_once_t sm_os_once_flag;
+#define SM_OS_ONCE_INIT PTHREAD_ONCE_INIT
+static inline void sm_os_once(sm_os_once_flag *flag, void (*init)(void))
 {
-    if (value != NULL) sm_thread_exit_hook(value);
+    pthread_once(flag, init);
 }
 
-static void sm_exit_key_init(void)
+/* Thread exit: a key whose destructor runs at the exit of every thread that
+ * set a non-NULL value. */
+typedef pthread_key_t sm_os_thread_key;
+#define SM_OS_THREAD_EXIT_CALL
+/* 1 on success. */
+static inline int sm_os_thread_key_create(sm_os_thread_key *key,
+                                          void(SM_OS_THREAD_EXIT_CALL *destructor)(void *))
 {
-    sm_exit_key_ok = pthread_key_create(&sm_exit_key, sm_exit_key_destructor) == 0;
+    return pthread_key_create(key, destructor) == 0;
 }
-
 /* Sets the calling thread's value (NULL: no callback). 1 on success. */
-static inline int sm_os_thread_value_set(void *value)
+static inline int sm_os_thread_key_set(sm_os_thread_key key, void *value)
 {
-    pthread_once(&sm_exit_once, sm_exit_key_init);
-    return sm_exit_key_ok && pthread_setspecific(sm_exit_key, value) == 0;
+    return pthread_setspecific(key, value) == 0;
 }
 
+#endif
+
+/* The thread-local state is read on every call. In a shared library (the
+ * JNI library links the core with -fPIC) the default TLS model goes through
+ * __tls_get_addr; initial-exec is a single %fs-relative load. It takes 24
+ * bytes of the static TLS surplus that glibc reserves for dlopen'ed
+ * libraries; define SM_TLS_DEFAULT_MODEL to opt out. glibc only: musl has no
+ * surplus and refuses to dlopen such a library ("initial-exec TLS resolves
+ * to dynamic definition"). __GLIBC__ comes from <stdlib.h> above. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__) && \
+    defined(__GLIBC__) && !defined(SM_TLS_DEFAULT_MODEL)
+#define SM_TLS_ATTR __attribute__((tls_model("initial-exec")))
+#else
+#define SM_TLS_ATTR
 #endif
 
 #endif

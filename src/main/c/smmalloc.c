@@ -12,13 +12,10 @@
  *  - bump index is relaxed: fresh blocks carry no data from another thread.
  *  - statistics are relaxed counters; snapshots are not linearizable.
  */
-/* Feature macros before any system header: MAP_ANONYMOUS and MAP_NORESERVE
- * are not in strict C11/POSIX mode of glibc, nor of macOS. */
-#ifndef _WIN32
-#define _DEFAULT_SOURCE 1
-#define _DARWIN_C_SOURCE 1
-#endif
+/* The OS layer first: its feature macros must precede every system header. */
+#include "sm_platform.h"
 
+#include "nalloc_compiler.h"
 #include "smmalloc.h"
 #include "sm_internal.h"
 
@@ -26,33 +23,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void sm_thread_exit_hook(void *value);
-#include "sm_platform.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define SM_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SM_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define SM_NOINLINE __attribute__((noinline))
-#else
-#define SM_LIKELY(x) (x)
-#define SM_UNLIKELY(x) (x)
-#define SM_NOINLINE
-#endif
-
-/* The thread-local state is read on every call. In a shared library (the
- * JNI library links this file with -fPIC) the default TLS model goes through
- * __tls_get_addr; initial-exec is a single %fs-relative load. It takes 24
- * bytes of the static TLS surplus that glibc reserves for dlopen'ed
- * libraries; define SM_TLS_DEFAULT_MODEL to opt out. glibc only: musl has no
- * surplus and refuses to dlopen such a library ("initial-exec TLS resolves
- * to dynamic definition"). __GLIBC__ comes from <stdlib.h> above. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__) && \
-    defined(__GLIBC__) && !defined(SM_TLS_DEFAULT_MODEL)
-#define SM_TLS_ATTR __attribute__((tls_model("initial-exec")))
-#else
-#define SM_TLS_ATTR
-#endif
 
 /* ---- constants --------------------------------------------------------- */
 
@@ -213,6 +183,12 @@ typedef struct sm_tls_state {
 
 static _Thread_local sm_tls_state sm_tls SM_TLS_ATTR;
 
+/* The OS key whose destructor, sm_thread_exit, hands a thread's caches back
+ * when the thread ends; created once, by the first thread to need it. */
+static sm_os_thread_key sm_exit_key;
+static sm_os_once_flag sm_exit_once = SM_OS_ONCE_INIT;
+static int sm_exit_key_ok;
+
 /* ---- small helpers ----------------------------------------------------- */
 
 static inline uint64_t ctr_get(_Atomic uint64_t *c)
@@ -288,7 +264,7 @@ static inline int locate(struct sm_allocator_s *a, const void *p, uint32_t *buck
 static bool bucket_commit(sm_bucket *b, uint32_t end)
 {
     uint32_t have = atomic_load_explicit(&b->committed, memory_order_acquire);
-    if (SM_LIKELY(end <= have)) return true;
+    if (NALLOC_LIKELY(end <= have)) return true;
     size_t bs = b->block_size;
     size_t bytes = (size_t)end * bs;
     if (bytes < (size_t)have * bs + SM_COMMIT_CHUNK) bytes = (size_t)have * bs + SM_COMMIT_CHUNK;
@@ -476,7 +452,7 @@ static bool fb_remove(sm_fb_map *m, uintptr_t key)
     return true;
 }
 
-SM_NOINLINE static void *fallback_alloc(struct sm_allocator_s *a, size_t bytes,
+NALLOC_NOINLINE static void *fallback_alloc(struct sm_allocator_s *a, size_t bytes,
                                         size_t alignment)
 {
     size_t usable = bytes == 0 ? SM_BLOCK_GRANULE : round_up(bytes, SM_BLOCK_GRANULE);
@@ -494,7 +470,7 @@ SM_NOINLINE static void *fallback_alloc(struct sm_allocator_s *a, size_t bytes,
     return p;
 }
 
-SM_NOINLINE static bool fallback_release(struct sm_allocator_s *a, void *p)
+NALLOC_NOINLINE static bool fallback_release(struct sm_allocator_s *a, void *p)
 {
     sm_mutex_lock(&a->fb_lock);
     bool found = fb_remove(&a->fb, (uintptr_t)p);
@@ -513,12 +489,20 @@ static size_t fallback_size(struct sm_allocator_s *a, const void *p)
 
 /* ---- thread caches ----------------------------------------------------- */
 
-/* Publishes the thread's list: TLS for lookups, the OS slot for the exit
- * hook (NULL when empty, so threads without caches cost nothing at exit). */
+static void SM_OS_THREAD_EXIT_CALL sm_thread_exit(void *value);
+
+static void sm_exit_key_init(void)
+{
+    sm_exit_key_ok = sm_os_thread_key_create(&sm_exit_key, sm_thread_exit);
+}
+
+/* Publishes the thread's list: TLS for lookups, the OS key for thread exit
+ * (NULL when empty, so threads without caches cost nothing at exit). */
 static bool thread_list_publish(sm_cache *head)
 {
     sm_tls.list = head;
-    return sm_os_thread_value_set(head) != 0;
+    sm_os_once(&sm_exit_once, sm_exit_key_init);
+    return sm_exit_key_ok && sm_os_thread_key_set(sm_exit_key, head);
 }
 
 static void thread_list_unlink(sm_cache *c)
@@ -538,7 +522,7 @@ static void thread_list_unlink(sm_cache *c)
 /* Finds this thread's cache for a (NULL: none) and remembers the answer.
  * Frees the orphans met on the way: their allocators are gone, and reading
  * the flag (atomic) is all that touches them. */
-SM_NOINLINE static sm_cache *cache_lookup_slow(struct sm_allocator_s *a)
+NALLOC_NOINLINE static sm_cache *cache_lookup_slow(struct sm_allocator_s *a)
 {
     sm_cache *found = NULL;
     bool dropped = false;
@@ -565,7 +549,7 @@ SM_NOINLINE static sm_cache *cache_lookup_slow(struct sm_allocator_s *a)
  * never be an orphan (orphans belong to destroyed allocators only). */
 static inline sm_cache *cache_of(struct sm_allocator_s *a)
 {
-    if (SM_LIKELY(sm_tls.memo_id == a->id)) return sm_tls.memo;
+    if (NALLOC_LIKELY(sm_tls.memo_id == a->id)) return sm_tls.memo;
     return cache_lookup_slow(a);
 }
 
@@ -602,7 +586,7 @@ static inline void cache_free(struct sm_allocator_s *a, sm_cache *c, uint32_t i,
 {
     sm_cache_bucket *cb = &c->b[i];
     uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-    if (SM_UNLIKELY(n == cb->capacity)) {
+    if (NALLOC_UNLIKELY(n == cb->capacity)) {
         cache_flush(a, cb, i, cb->capacity - (cb->capacity >> 1));
         n = atomic_load_explicit(&cb->count, memory_order_relaxed);
     }
@@ -632,8 +616,9 @@ static void cache_retire_locked(sm_cache *c)
 /* Thread exit: return every live cache, free every cache. Allocators may
  * have been destroyed meanwhile: the orphaned flag, read under the same
  * mutex that sm_allocator_destroy sets it under, says which. */
-static void sm_thread_exit_hook(void *value)
+static void SM_OS_THREAD_EXIT_CALL sm_thread_exit(void *value)
 {
+    if (value == NULL) return; /* Windows may call with an empty slot */
     sm_cache *c = (sm_cache *)value;
     sm_mutex_lock(&sm_registry);
     while (c != NULL) {
@@ -813,7 +798,7 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
         atomic_init(&cb->misses, 0);
         atomic_init(&cb->frees, 0);
     }
-    if (!thread_list_publish(c)) { /* no exit hook, no cache */
+    if (!thread_list_publish(c)) { /* no thread-exit key, no cache */
         (void)thread_list_publish(c->thread_next);
         free(c);
         return;
@@ -888,7 +873,7 @@ size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len)
 /* Slow half of bucket_alloc: refill an empty cache (half its capacity, one
  * CAS), or take one block without a cache. NULL when the bucket is
  * exhausted. Kept out of line so the hit path needs few registers. */
-SM_NOINLINE static void *bucket_alloc_slow(struct sm_allocator_s *a, sm_cache *c, uint32_t i)
+NALLOC_NOINLINE static void *bucket_alloc_slow(struct sm_allocator_s *a, sm_cache *c, uint32_t i)
 {
     sm_bucket *b = &a->buckets[i];
     uint32_t k;
@@ -912,10 +897,10 @@ SM_NOINLINE static void *bucket_alloc_slow(struct sm_allocator_s *a, sm_cache *c
 static inline void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
 {
     sm_cache *c = cache_of(a);
-    if (SM_LIKELY(c != NULL)) {
+    if (NALLOC_LIKELY(c != NULL)) {
         sm_cache_bucket *cb = &c->b[i];
         uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-        if (SM_LIKELY(n != 0)) {
+        if (NALLOC_LIKELY(n != 0)) {
             sm_bucket *b = &a->buckets[i];
             uint32_t k = cb->slots[n - 1];
             atomic_store_explicit(&cb->count, n - 1, memory_order_relaxed);
@@ -929,11 +914,11 @@ static inline void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
 
 void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
 {
-    if (SM_UNLIKELY(a == NULL)) return NULL;
+    if (NALLOC_UNLIKELY(a == NULL)) return NULL;
     int32_t i = bucket_select(a, bytes, &alignment);
-    if (SM_LIKELY(i >= 0)) {
+    if (NALLOC_LIKELY(i >= 0)) {
         void *p = bucket_alloc(a, (uint32_t)i);
-        if (SM_LIKELY(p != NULL)) return p;
+        if (NALLOC_LIKELY(p != NULL)) return p;
         ctr_add_shared(&a->buckets[i].fallbacks, 1);
     } else if (i == SM_SEL_INVALID) {
         return NULL;
@@ -948,7 +933,7 @@ static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
 {
     uint32_t i, k;
     int where = locate(a, p, &i, &k);
-    if (SM_LIKELY(where > 0)) {
+    if (NALLOC_LIKELY(where > 0)) {
         sm_bucket *b = &a->buckets[i];
         uint32_t expected = SM_BLOCK_USED;
         if (!atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,

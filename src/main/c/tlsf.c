@@ -3,7 +3,8 @@
  * Read top-down: bit operations, constants, compile-time checks, the block
  * and its one-line accessors, the pool header and live bitmap, the control
  * structure with its invariants, size-to-list mapping, free-list insert and
- * remove, split / absorb / merge, allocation helpers, checks, public API.
+ * remove, split / absorb / merge, pool lookup, allocation helpers, the
+ * malloc and free paths (fused), pool setup, checks, public API.
  *
  * Freestanding: no allocation, no locks, no I/O. Only memcpy and memmove
  * from <string.h> (plus memset), so it links into kernels and JNI alike.
@@ -15,28 +16,12 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Hints for the compiler's block layout; the heap's fast path is the
- * "block found, no pool switch" case. */
-#if defined(__GNUC__) || defined(__clang__)
-#define TLSF_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define TLSF_UNLIKELY(x) __builtin_expect(!!(x), 0)
-/* The malloc and free paths are written as small helpers for reading; at
- * -O2 gcc would keep some of them as calls (each costs a call, a return
- * and re-reading the control structure), so the hot ones are forced
- * inline and the rare ones kept out of line. */
-#define TLSF_INLINE   static inline __attribute__((always_inline))
-#define TLSF_NOINLINE static __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define TLSF_LIKELY(x)   (x)
-#define TLSF_UNLIKELY(x) (x)
-#define TLSF_INLINE   static __forceinline
-#define TLSF_NOINLINE static __declspec(noinline)
-#else
-#define TLSF_LIKELY(x)   (x)
-#define TLSF_UNLIKELY(x) (x)
-#define TLSF_INLINE   static inline
-#define TLSF_NOINLINE static
-#endif
+/* Branch hints follow the heap's fast path, the "block found, no pool
+ * switch" case. The malloc and free paths are written as small helpers for
+ * reading; at -O2 gcc would keep some of them as calls (each costs a call, a
+ * return and re-reading the control structure), so the hot ones are forced
+ * inline (NALLOC_FORCE_INLINE) and the rare ones kept out of line. */
+#include "nalloc_compiler.h"
 
 /* ------------------------------------------------------------------------
  * Bit operations. Builtins on gcc/clang; a branch-light portable version
@@ -455,7 +440,7 @@ static inline void list_clear_bits(control_t *c, int idx)
         c->fl_bitmap &= ~(1u << fl);
 }
 
-TLSF_INLINE void remove_free_block(control_t *c, block_header_t *b, int idx)
+static NALLOC_FORCE_INLINE void remove_free_block(control_t *c, block_header_t *b, int idx)
 {
     block_header_t *prev = b->prev_free;
     block_header_t *next = b->next_free;
@@ -472,7 +457,7 @@ TLSF_INLINE void remove_free_block(control_t *c, block_header_t *b, int idx)
 /* At the head: a block just freed is the first one its list offers, which
  * is what makes "free then malloc the same size" succeed (see
  * block_find_free). */
-TLSF_INLINE void insert_free_block(control_t *c, block_header_t *b, int idx)
+static NALLOC_FORCE_INLINE void insert_free_block(control_t *c, block_header_t *b, int idx)
 {
     block_header_t *current = c->blocks[idx];
     b->next_free = current;
@@ -484,7 +469,7 @@ TLSF_INLINE void insert_free_block(control_t *c, block_header_t *b, int idx)
 }
 
 /* Unlinks b, the head of list idx. */
-TLSF_INLINE void pop_head_block(control_t *c, block_header_t *b, int idx)
+static NALLOC_FORCE_INLINE void pop_head_block(control_t *c, block_header_t *b, int idx)
 {
     block_header_t *next = b->next_free;
     next->prev_free = &c->block_null;
@@ -499,10 +484,10 @@ TLSF_INLINE void pop_head_block(control_t *c, block_header_t *b, int idx)
  * and the list ends up exactly as remove + insert would leave it. This is
  * the common case of a split (the rest of a large block stays in its list)
  * and of a merge with a large successor. */
-TLSF_INLINE void swap_free_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
+static NALLOC_FORCE_INLINE void swap_free_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
 {
     block_header_t *next = old->next_free;
-    if (TLSF_UNLIKELY(c->blocks[idx] != old)) {
+    if (NALLOC_UNLIKELY(c->blocks[idx] != old)) {
         block_header_t *prev = old->prev_free;
         next->prev_free = prev;
         prev->next_free = next;
@@ -515,7 +500,7 @@ TLSF_INLINE void swap_free_block(control_t *c, block_header_t *old, block_header
 }
 
 /* As swap_free_block when `old` is known to be the head. */
-TLSF_INLINE void swap_head_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
+static NALLOC_FORCE_INLINE void swap_head_block(control_t *c, block_header_t *old, block_header_t *b, int idx)
 {
     block_header_t *next = old->next_free;
     b->next_free = next;
@@ -564,12 +549,9 @@ static void block_trim_used(control_t *c, block_header_t *b, size_t size)
 }
 
 /* ------------------------------------------------------------------------
- * Pool lookup and allocation helpers.
+ * Pool lookup.
  * ---------------------------------------------------------------------- */
 
-/* The pool whose block area contains addr, or NULL. Reads only pool
- * headers. The last hit is tried first (inline): consecutive calls usually
- * stay in one pool, and most heaps have only one. */
 /* Address comparisons go through uintptr_t: relational operators on
  * pointers into different objects (a foreign pointer against a pool) are
  * undefined in C. */
@@ -578,7 +560,10 @@ static inline int addr_within(const void *a, const void *lo, const void *hi)
     return (uintptr_t)a >= (uintptr_t)lo && (uintptr_t)a < (uintptr_t)hi;
 }
 
-TLSF_NOINLINE pool_header_t *pool_find_slow(control_t *c, const void *addr)
+/* The pool whose block area contains addr, or NULL. Reads only pool
+ * headers. The last hit is tried first (inline): consecutive calls usually
+ * stay in one pool, and most heaps have only one. */
+static NALLOC_NOINLINE pool_header_t *pool_find_slow(control_t *c, const void *addr)
 {
     pool_header_t *p;
     for (p = c->pools; p; p = p->next) {
@@ -590,32 +575,38 @@ TLSF_NOINLINE pool_header_t *pool_find_slow(control_t *c, const void *addr)
     return NULL;
 }
 
-TLSF_INLINE pool_header_t *pool_find(control_t *c, const void *addr)
+static NALLOC_FORCE_INLINE pool_header_t *pool_find(control_t *c, const void *addr)
 {
     pool_header_t *p = c->last_hit;
-    if (TLSF_LIKELY(p && addr_within(addr, p->area, p->limit)))
+    if (NALLOC_LIKELY(p && addr_within(addr, p->area, p->limit)))
         return p;
     return pool_find_slow(c, addr);
 }
 
 /* The pool of a live block, or NULL when ptr is not one. */
-TLSF_INLINE pool_header_t *live_pool(control_t *c, const void *ptr)
+static NALLOC_FORCE_INLINE pool_header_t *live_pool(control_t *c, const void *ptr)
 {
     pool_header_t *p;
-    if (TLSF_UNLIKELY(!ptr || ((uintptr_t)ptr & (ALIGN_SIZE - 1))))
+    if (NALLOC_UNLIKELY(!ptr || ((uintptr_t)ptr & (ALIGN_SIZE - 1))))
         return NULL;
     p = pool_find(c, ptr);
-    if (TLSF_UNLIKELY(!p || !live_test(p, ptr)))
+    if (NALLOC_UNLIKELY(!p || !live_test(p, ptr)))
         return NULL;
     return p;
 }
+
+/* ------------------------------------------------------------------------
+ * Allocation helpers. block_find_free serves both tlsf_malloc and
+ * tlsf_memalign; block_locate_free and block_prepare_used serve memalign
+ * only (tlsf_malloc goes through the fused heap_malloc below).
+ * ---------------------------------------------------------------------- */
 
 /* Stride for a request; 0 when too big. Checked before the addition so
  * nothing can wrap. */
 static inline size_t adjust_request_size(size_t bytes)
 {
     size_t size;
-    if (TLSF_UNLIKELY(bytes > BLOCK_SIZE_MAX - WORD_SIZE))
+    if (NALLOC_UNLIKELY(bytes > BLOCK_SIZE_MAX - WORD_SIZE))
         return 0;
     size = align_up(bytes + WORD_SIZE, ALIGN_SIZE);
     return size < BLOCK_SIZE_MIN ? BLOCK_SIZE_MIN : size;
@@ -631,18 +622,18 @@ static inline size_t adjust_request_size(size_t bytes)
  * search finds nothing, the head of the request's own list is tried: a
  * freed block is inserted at the head, and if it coalesced into a bigger
  * list the rounded search finds it instead. Still O(1). */
-TLSF_INLINE block_header_t *block_find_free(control_t *c, size_t size, int *idx)
+static NALLOC_FORCE_INLINE block_header_t *block_find_free(control_t *c, size_t size, int *idx)
 {
     int i = -1;
     block_header_t *b;
-    if (TLSF_UNLIKELY(size > BLOCK_SIZE_MAX))
+    if (NALLOC_UNLIKELY(size > BLOCK_SIZE_MAX))
         return NULL;
     {
         int s = mapping_search_index(size);
-        if (TLSF_LIKELY(s < LIST_COUNT))
+        if (NALLOC_LIKELY(s < LIST_COUNT))
             i = search_suitable_list(c, s);
     }
-    if (TLSF_UNLIKELY(i < 0)) {
+    if (NALLOC_UNLIKELY(i < 0)) {
         i = mapping_index(size);
         b = c->blocks[i];
         if (b == &c->block_null || block_size(b) < size)
@@ -678,11 +669,18 @@ static void *block_prepare_used(control_t *c, block_header_t *b, size_t size)
     return ptr;
 }
 
+/* ------------------------------------------------------------------------
+ * malloc and free paths (fused). heap_malloc and block_free_merge split
+ * and merge in place, each header word written once, instead of unlinking
+ * and relinking through the helpers; heap_free reads the live bitmap once;
+ * block_alloc_aligned is memalign's path, on the helpers above.
+ * ---------------------------------------------------------------------- */
+
 /* tlsf_malloc after the request is sized: block_find_free, then the split
  * done in place. Same result as block_locate_free + block_prepare_used,
  * without unlinking and relinking when the rest stays in the block's list,
  * and with every header word written once. */
-TLSF_INLINE void *heap_malloc(control_t *c, size_t size)
+static NALLOC_FORCE_INLINE void *heap_malloc(control_t *c, size_t size)
 {
     int idx;
     block_header_t *b = block_find_free(c, size, &idx);
@@ -690,12 +688,12 @@ TLSF_INLINE void *heap_malloc(control_t *c, size_t size)
     size_t bsize, rest_size;
     pool_header_t *p;
     void *ptr;
-    if (TLSF_UNLIKELY(!b))
+    if (NALLOC_UNLIKELY(!b))
         return NULL;
     bsize = block_size(b);
     next = offset_to_block(b, bsize);
     rest_size = bsize - size;
-    if (TLSF_LIKELY(rest_size >= BLOCK_SIZE_MIN)) {
+    if (NALLOC_LIKELY(rest_size >= BLOCK_SIZE_MIN)) {
         block_header_t *rest = offset_to_block(b, size);
         rest->size = rest_size | BLOCK_FREE; /* predecessor b is used */
         next->prev_phys_block = rest;        /* next already has PREV_FREE */
@@ -703,7 +701,7 @@ TLSF_INLINE void *heap_malloc(control_t *c, size_t size)
         /* rest < bsize, so it stays in b's list when it is at least the
          * list's lower bound, which depends on idx only (known before b is
          * loaded, so the test adds one compare after the load). */
-        if (TLSF_LIKELY(rest_size >= list_lower(idx))) {
+        if (NALLOC_LIKELY(rest_size >= list_lower(idx))) {
             swap_head_block(c, b, rest, idx);
         } else {
             pop_head_block(c, b, idx);
@@ -730,7 +728,7 @@ TLSF_INLINE void *heap_malloc(control_t *c, size_t size)
  * same as removing the neighbours and inserting the merged block; when
  * the merged block lands in its successor's list it takes the successor's
  * place without touching the bitmaps. */
-TLSF_INLINE void block_free_merge(control_t *c, block_header_t *b)
+static NALLOC_FORCE_INLINE void block_free_merge(control_t *c, block_header_t *b)
 {
     size_t raw = b->size;
     size_t size = raw & ~BLOCK_FLAGS;
@@ -738,7 +736,7 @@ TLSF_INLINE void block_free_merge(control_t *c, block_header_t *b)
     size_t next_raw = next->size;
     c->used_count--;
     c->used_sum -= size;
-    if (TLSF_UNLIKELY(raw & BLOCK_PREV_FREE)) {
+    if (NALLOC_UNLIKELY(raw & BLOCK_PREV_FREE)) {
         block_header_t *prev = block_prev(b);
         block_remove(c, prev);
         size += block_size(prev);
@@ -755,7 +753,7 @@ TLSF_INLINE void block_free_merge(control_t *c, block_header_t *b)
         /* A size is in list i exactly when size >> list_shift(i) equals
          * list_quotient(i): the successor and the merged block both in the
          * guessed list means the merged block simply takes its place. */
-        if (TLSF_LIKELY(((next_size >> shift) ^ q) == 0 && ((size >> shift) ^ q) == 0)) {
+        if (NALLOC_LIKELY(((next_size >> shift) ^ q) == 0 && ((size >> shift) ^ q) == 0)) {
             swap_free_block(c, next, b, guess);
         } else {
             int next_idx = mapping_index(next_size), idx;
@@ -788,19 +786,19 @@ static void block_release(control_t *c, pool_header_t *p, block_header_t *b)
 /* tlsf_free_checked without the NULL test: validates ptr against the live
  * bitmap (alignment, pool, bit) and frees it. The bitmap word is read once
  * for the test and written once to clear the bit. */
-TLSF_INLINE int heap_free(control_t *c, void *ptr)
+static NALLOC_FORCE_INLINE int heap_free(control_t *c, void *ptr)
 {
     pool_header_t *p;
     size_t i, *word, mask;
-    if (TLSF_UNLIKELY(((uintptr_t)ptr & (ALIGN_SIZE - 1)) != 0))
+    if (NALLOC_UNLIKELY(((uintptr_t)ptr & (ALIGN_SIZE - 1)) != 0))
         return TLSF_ERR_NOT_OWNED;
     p = pool_find(c, ptr);
-    if (TLSF_UNLIKELY(!p))
+    if (NALLOC_UNLIKELY(!p))
         return TLSF_ERR_NOT_OWNED;
     i = live_index(p, ptr);
     word = &p->live[i / BITS_PER_WORD];
     mask = (size_t)1 << (i % BITS_PER_WORD);
-    if (TLSF_UNLIKELY(!(*word & mask)))
+    if (NALLOC_UNLIKELY(!(*word & mask)))
         return TLSF_ERR_NOT_OWNED;
     *word &= ~mask;
     block_free_merge(c, block_from_ptr(ptr));
@@ -815,7 +813,7 @@ static void *block_alloc_aligned(control_t *c, size_t align, size_t bytes)
     uintptr_t payload;
     block_header_t *b;
     void *ptr;
-    if (TLSF_UNLIKELY(!size))
+    if (NALLOC_UNLIKELY(!size))
         return NULL;
     /* The leading gap is 0 or a whole free block (>= BLOCK_SIZE_MIN), so
      * at most align + BLOCK_SIZE_MIN - ALIGN_SIZE extra bytes are needed. */
@@ -849,6 +847,10 @@ static inline size_t natural_align(const void *ptr)
     size_t low = (size_t)(a & (~a + 1));
     return (low == 0 || low > TLSF_ALIGN_MAX) ? (size_t)TLSF_ALIGN_MAX : low;
 }
+
+/* ------------------------------------------------------------------------
+ * Pool setup.
+ * ---------------------------------------------------------------------- */
 
 /* Whether a region of `bytes` can be a pool, on its own. */
 static int pool_size_check(size_t bytes, pool_layout_t *lay)
@@ -1148,7 +1150,7 @@ tlsf_pool_t tlsf_get_pool(tlsf_t t)
 void *tlsf_malloc(tlsf_t t, size_t bytes)
 {
     size_t size = adjust_request_size(bytes);
-    if (TLSF_UNLIKELY(!t || !size))
+    if (NALLOC_UNLIKELY(!t || !size))
         return NULL;
     return heap_malloc(t, size);
 }
@@ -1230,14 +1232,14 @@ int tlsf_free_checked(tlsf_t t, void *ptr)
 {
     if (!ptr)
         return TLSF_OK;
-    if (TLSF_UNLIKELY(!t))
+    if (NALLOC_UNLIKELY(!t))
         return TLSF_ERR_NOT_OWNED;
     return heap_free(t, ptr);
 }
 
 void tlsf_free(tlsf_t t, void *ptr)
 {
-    if (TLSF_LIKELY(t && ptr))
+    if (NALLOC_LIKELY(t && ptr))
         (void)heap_free(t, ptr);
 }
 

@@ -10,7 +10,7 @@
 #include <jni.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
+#include "sm_platform.h"
 #include "tlsf.h"
 
 /* Memory from the system allocator aligned to `alignment` (a power of two,
@@ -18,21 +18,12 @@
 static inline void *nalloc_system_alloc(size_t alignment, size_t bytes)
 {
     if (bytes == 0) bytes = 1;
-#ifdef _WIN32
-    return _aligned_malloc(bytes, alignment);
-#else
-    void *p = NULL;
-    return posix_memalign(&p, alignment, bytes) == 0 ? p : NULL;
-#endif
+    return sm_os_aligned_alloc(alignment, bytes);
 }
 
 static inline void nalloc_system_free(void *p)
 {
-#ifdef _WIN32
-    _aligned_free(p);
-#else
-    free(p);
-#endif
+    sm_os_aligned_free(p);
 }
 
 /* A direct java.nio.ByteBuffer over [address, address + capacity), no copy
