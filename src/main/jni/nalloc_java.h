@@ -1,5 +1,6 @@
 /* nalloc_java.h - small C++ helpers for the public Java API (dev.nalloc),
- * compiled into libjninalloc by JavaCPP and bound by SystemNative.
+ * compiled into libjninalloc by JavaCPP and bound by SystemNative (and, for
+ * nalloc_tlsf_usable_size, by TlsfNative).
  *
  * Not part of the C core. Each helper is one JNI transition from Java and
  * allocates no Java object except nalloc_direct_buffer's ByteBuffer.
