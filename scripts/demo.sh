@@ -14,9 +14,7 @@ mvn -B -q -ntp -DskipTests -Dmaven.test.skip.exec=true package
 mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=runtime \
     -Dmdep.outputFile=target/runtime-classpath.txt >/dev/null
 version=$(nalloc_version)
-platform_jar=
-for jar in target/nalloc-"$version"-*.jar; do
-  case $jar in *-sources.jar | *-javadoc.jar) ;; *) platform_jar=$jar; break ;; esac
-done
+# this machine's platform jar: the platforms stage of scripts/test.sh leaves others beside it
+platform_jar=target/nalloc-$version-$(host_platform).jar
 cp="target/demo-classes:target/nalloc-$version.jar:$platform_jar:$(cat target/runtime-classpath.txt)"
 exec java -cp "$cp" dev.nalloc.demo.NallocDemo "$@"

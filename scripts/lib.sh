@@ -26,3 +26,22 @@ find_jdk22() {
   done
   echo "$found"
 }
+
+# This machine's platform in JavaCPP's spelling (linux-x86_64, linux-arm64, macosx-arm64, ...),
+# the classifier of the platform jar a local build makes and the JVM here can load. Other
+# platforms' jars may sit beside it in target/ after scripts/build-platforms.sh.
+host_platform() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=macosx ;;
+    MINGW* | MSYS* | CYGWIN*) os=windows ;;
+    *) echo "unknown OS: $(uname -s)" >&2; return 1 ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x86_64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "unknown architecture: $(uname -m)" >&2; return 1 ;;
+  esac
+  echo "$os-$arch"
+}
