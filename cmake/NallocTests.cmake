@@ -15,6 +15,7 @@ nalloc_test(test_sm_unit     "sm;unit;concurrent")
 nalloc_test(test_sm_model    "sm;model")
 nalloc_test(test_sm_stress   "sm;stress;concurrent")
 nalloc_test(test_api_contract "api;unit")
+nalloc_test(test_gate        "gate;unit;concurrent")
 
 # Both headers must also compile as C++ (JavaCPP's generated glue is C++).
 include(CheckLanguage)

@@ -1,4 +1,4 @@
-/* Compiler hints shared by the C core (tlsf.c, smmalloc.c). Internal.
+/* Compiler hints shared by the C core (tlsf.c, smmalloc.c, nalloc_gate). Internal.
  *
  * Compiler #ifs live here, OS #ifs in sm_platform.h: tlsf.c is
  * freestanding and must not pull in the OS layer (windows.h, pthread.h,
@@ -24,6 +24,13 @@
 #define NALLOC_UNLIKELY(x) (x)
 #define NALLOC_FORCE_INLINE inline
 #define NALLOC_NOINLINE
+#endif
+
+/* Thread-local storage in a header included by C and C++ translation units. */
+#ifdef __cplusplus
+#define NALLOC_THREAD_LOCAL thread_local
+#else
+#define NALLOC_THREAD_LOCAL _Thread_local
 #endif
 
 #endif

@@ -1,6 +1,6 @@
 /* The OS layer of nalloc's C core: address-space reservation, aligned system
- * allocation, a mutex, a once-flag, and a per-thread key whose destructor
- * runs at thread exit. POSIX and _WIN32. Every OS #if of the core lives here.
+ * allocation, a mutex, a once-flag, a per-thread key whose destructor runs
+ * at thread exit, yielding, and a process-wide memory barrier. POSIX and _WIN32. Every OS #if of the core lives here.
  *
  * Included by smmalloc.c and by the JNI glue (src/main/jni/nalloc_java.h),
  * so it is valid C11 and C++, and everything is static inline: an includer
@@ -119,11 +119,30 @@ static inline int sm_os_thread_key_set(sm_os_thread_key key, void *value)
     return FlsSetValue(key, value) != 0;
 }
 
+/* The process-wide barrier: when it returns, every other thread of the
+ * process has executed a full memory barrier, so a store it made before that
+ * point is visible here and a load it makes after it sees what this thread
+ * stored before the call. That lets a rare writer (closing an allocator)
+ * pair with readers that only order their accesses for the compiler.
+ * sm_os_process_barrier_init says once whether it is available; when it is
+ * not, readers must use a full fence of their own. */
+static inline int sm_os_process_barrier_init(void) { return 1; }
+static inline void sm_os_process_barrier(void) { FlushProcessWriteBuffers(); }
+
+static inline void sm_os_yield(void) { SwitchToThread(); }
+static inline void sm_os_nap(void) { Sleep(1); }
+
 #else /* POSIX */
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0 /* not every system has it; only affects accounting */
@@ -190,13 +209,45 @@ static inline int sm_os_thread_key_set(sm_os_thread_key key, void *value)
     return pthread_setspecific(key, value) == 0;
 }
 
+static inline void sm_os_yield(void) { sched_yield(); }
+/* A short sleep for waits that may last: 50 microseconds. */
+static inline void sm_os_nap(void)
+{
+    struct timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* The process-wide barrier (see the _WIN32 part). Linux: membarrier(2)'s
+ * private expedited command (kernel 4.14+), which interrupts the CPUs that
+ * run this process's threads. Elsewhere, or where the kernel refuses it
+ * (old kernel, seccomp, an emulator), there is none and readers fence. The
+ * command numbers are the kernel ABI's; <linux/membarrier.h> is not on
+ * every libc's include path. */
+#if defined(__linux__) && defined(SYS_membarrier)
+#define SM_MEMBARRIER_CMD_PRIVATE_EXPEDITED 8
+#define SM_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED 16
+static inline int sm_os_process_barrier_init(void)
+{
+    return syscall(SYS_membarrier, SM_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0 &&
+           syscall(SYS_membarrier, SM_MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0;
+}
+static inline void sm_os_process_barrier(void)
+{
+    (void)syscall(SYS_membarrier, SM_MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+}
+#else
+static inline int sm_os_process_barrier_init(void) { return 0; }
+static inline void sm_os_process_barrier(void) {}
+#endif
+
 #endif
 
 /* The thread-local state is read on every call. In a shared library (the
  * JNI library links the core with -fPIC) the default TLS model goes through
- * __tls_get_addr; initial-exec is a single %fs-relative load. It takes 24
- * bytes of the static TLS surplus that glibc reserves for dlopen'ed
- * libraries; define SM_TLS_DEFAULT_MODEL to opt out. glibc only: musl has no
+ * __tls_get_addr; initial-exec is a single %fs-relative load. It takes a
+ * few dozen bytes (smmalloc's state, the gate's reader pointers) of the
+ * static TLS surplus that glibc reserves for dlopen'ed libraries; define
+ * SM_TLS_DEFAULT_MODEL to opt out. glibc only: musl has no
  * surplus and refuses to dlopen such a library ("initial-exec TLS resolves
  * to dynamic definition"). __GLIBC__ comes from <stdlib.h> above. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__ELF__) && \

@@ -1,7 +1,8 @@
 // The JNI glue that JavaCPP generates is C++, so the public headers, and the
-// OS layer that the glue (src/main/jni/nalloc_java.h) includes, must be valid
+// OS layer and the gate's reader side that the glue includes, must be valid
 // C++ as well as C11. Compiling this file is the whole test.
 #include "sm_platform.h"
+#include "nalloc_gate.h"
 #include "smmalloc.h"
 #include "tlsf.h"
 
@@ -13,5 +14,10 @@ int nalloc_headers_as_cxx(void)
     sm_allocator_destroy(a);
     void *p = sm_os_aligned_alloc(64, 64);
     sm_os_aligned_free(p);
+    int target = 0;
+    nalloc_gate *g = nalloc_gate_create(&target);
+    nalloc_gate_reader *r = nalloc_gate_reader_here();
+    if (g != nullptr && r != nullptr && nalloc_gate_enter(g, r) != nullptr) nalloc_gate_leave(r);
+    nalloc_gate_free(g);
     return t == nullptr ? 0 : 1;
 }
