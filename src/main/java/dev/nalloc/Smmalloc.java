@@ -2,7 +2,11 @@ package dev.nalloc;
 
 import dev.nalloc.internal.Blocks;
 import dev.nalloc.internal.Handles;
+import dev.nalloc.internal.jni.GateNative;
+import dev.nalloc.internal.jni.GatedSmmallocNative;
 import dev.nalloc.internal.jni.SmmallocNative;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,17 +19,22 @@ import java.util.Objects;
  * bucket block size is a multiple of, an exhausted bucket). Pick it for floods of small blocks
  * (messages, nodes, small buffers) allocated and freed by several threads.
  *
- * <p><b>Thread safety.</b> Every method may be called by any number of threads at once, except
- * {@link #close()} and {@link #check()}:
+ * <p><b>Thread safety.</b> Every method may be called by any number of threads at once,
+ * {@link #close()} and {@link #check()} included:
  * <ul>
- *   <li>{@link #close()} must only be called when no other thread is inside a call on this
- *       allocator and none will start one (the C contract of {@code sm_allocator_destroy}); calls
- *       made afterwards from any thread throw {@link IllegalStateException}. The handle is a
- *       {@code volatile} field (a plain load on x86), so the closed state is seen by every
- *       thread. Creating, destroying and closing thread caches and {@code close()} are
- *       serialized by an internal lock (cold paths only), so a worker thread that starts or
- *       ends while the allocator is being closed is safe; {@code malloc}, {@code free} and the
- *       other hot methods take no lock and allocate nothing.</li>
+ *   <li>{@link #close()} may race every other call, as in a shutdown hook closing the allocator
+ *       while workers still allocate: a racing call either completes normally or throws
+ *       {@link IllegalStateException}, and {@code close()} returns once no call can touch the
+ *       allocator's memory any more. Calls made afterwards from any thread throw
+ *       {@link IllegalStateException}. Every call passes the allocator's gate: two plain stores
+ *       and a load, no atomic instruction; {@code close()} shuts it, makes every other thread
+ *       execute a memory barrier (Linux {@code membarrier(2)}, Windows
+ *       {@code FlushProcessWriteBuffers}; elsewhere calls use a full fence instead) and waits
+ *       for the calls inside to leave. Creating, destroying and closing thread caches and
+ *       {@code close()} are serialized by an internal lock (cold paths only); {@code malloc},
+ *       {@code free} and the other hot methods take no lock and allocate nothing.</li>
+ *   <li>{@link #check()} waits until no call is inside (new calls wait meanwhile), walks every
+ *       structure and lets them go on: a health check may call it at any time.</li>
  *   <li>A block may be freed by any thread; as with {@code malloc}, the allocation must
  *       happen-before the free (hand the address over through a queue, a lock, a volatile,
  *       ...).</li>
@@ -51,11 +60,30 @@ import java.util.Objects;
 public final class Smmalloc implements NativeAllocator {
     static {
         // the handle stays out of the public API; nalloc's other packages reach it through Handles
-        Handles.registerSmmalloc(s -> s.handle);
+        Handles.registerSmmalloc(s -> s.open ? GatedSmmallocNative.nalloc_sm_allocator(s.gate) : 0);
     }
 
-    /** The sm_allocator; 0 once closed. Volatile: closed state visible to every thread. */
-    private volatile long handle;
+    /**
+     * Frees each allocator's gate once the allocator is unreachable: only then can no thread be
+     * about to enter it (a call that read the gate just before close() still needs it).
+     */
+    private static final Cleaner GATES = Cleaner.create(task -> {
+        Thread t = new Thread(task, "nalloc-gate-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /*
+     * Every call reads the gate from this object and passes it to C; the object must stay
+     * reachable until the call has entered the gate, or the Cleaner could free the gate under
+     * it. Methods whose code does not touch the object after the native call end with
+     * Reference.reachabilityFence(this) (free in HotSpot's compiled code).
+     */
+
+    /** The nalloc_gate in front of the sm_allocator; freed by GATES, never 0. */
+    private final long gate;
+    /** False once close() began. Volatile: closed state visible to every thread. */
+    private volatile boolean open = true;
     private final int bucketCount;
     /** Serializes close() with thread-cache creation and destruction. */
     private final Object lifecycle = new Object();
@@ -87,26 +115,36 @@ public final class Smmalloc implements NativeAllocator {
             throw new IllegalArgumentException("bucketSizeBytes=" + bucketSizeBytes + " is not in "
                     + SmmallocNative.SM_BUCKET_SIZE_MIN + ".." + SmmallocNative.SM_BUCKET_SIZE_MAX);
         }
-        long h = SmmallocNative.sm_allocator_create(bucketCount, bucketSizeBytes);
-        if (h == 0) {
+        long g = GatedSmmallocNative.nalloc_sm_open(bucketCount, bucketSizeBytes);
+        if (g == 0) {
             throw new OutOfMemoryError("cannot reserve address space for bucketCount=" + bucketCount
                     + " bucketSizeBytes=" + bucketSizeBytes);
         }
         this.bucketCount = bucketCount;
-        this.handle = h;
+        this.gate = g;
+        GATES.register(this, () -> GateNative.nalloc_gate_free(g));
     }
 
-    /** A plain (volatile) read of the handle: the fast path's closed check. */
+    /** Whether close() has not begun. */
     boolean isOpen() {
-        return handle != 0;
+        return open;
     }
 
-    private long handle() {
-        long h = handle;
-        if (h == 0) {
-            throw Blocks.closed("Smmalloc");
+    /** The gate, for the ThreadCache fast path's own entries. */
+    long gate() {
+        return gate;
+    }
+
+    /** The gate of an open allocator. */
+    private long openGate() {
+        if (!open) {
+            throw closed();
         }
-        return h;
+        return gate;
+    }
+
+    private static IllegalStateException closed() {
+        return Blocks.closed("Smmalloc");
     }
 
     /**
@@ -151,7 +189,7 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public void destroyThreadCache() {
-        handle();
+        openGate();
         destroyThreadCacheIfOpen();
     }
 
@@ -159,9 +197,9 @@ public final class Smmalloc implements NativeAllocator {
      * Gives the calling thread a new C cache; the C call destroys its current one first, so the
      * ThreadCache object over that one loses its fast path before. Under lifecycle.
      */
-    private void replaceCache(long h, long cacheBytesPerBucket, CacheWarmup warmup) {
+    private void replaceCache(long g, long cacheBytesPerBucket, CacheWarmup warmup) {
         unbindCache();
-        SmmallocNative.sm_allocator_thread_cache_create(h, warmup.nativeValue, cacheBytesPerBucket);
+        GatedSmmallocNative.nalloc_sm_thread_cache_create(g, warmup.nativeValue, cacheBytesPerBucket);
     }
 
     /** Switches off the fast path of this thread's ThreadCache object, if any. Owner thread only. */
@@ -180,7 +218,11 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public boolean hasThreadCache() {
-        return SmmallocNative.sm_allocator_thread_cache_exists(handle()) != 0;
+        int exists = GatedSmmallocNative.nalloc_sm_thread_cache_exists(openGate());
+        if (exists == GatedSmmallocNative.NALLOC_SM_CLOSED) {
+            throw closed();
+        }
+        return exists != 0;
     }
 
     /**
@@ -227,19 +269,19 @@ public final class Smmalloc implements NativeAllocator {
      */
     public ThreadCache currentThreadCache() {
         synchronized (lifecycle) {
-            long h = handle();
+            long g = openGate();
             ThreadCache bound = boundCache.get();
             if (bound != null) {
                 return bound;
             }
-            return SmmallocNative.sm_allocator_thread_cache_exists(h) != 0 ? bindCache(h) : null;
+            return GatedSmmallocNative.nalloc_sm_thread_cache_exists(g) == 1 ? bindCache(g) : null;
         }
     }
 
     /** A ThreadCache over the calling thread's (existing) C cache. Under lifecycle. */
-    private ThreadCache bindCache(long h) {
+    private ThreadCache bindCache(long g) {
         ThreadCache cache = new ThreadCache(this, Thread.currentThread());
-        cache.attach(h);
+        cache.attach(g);
         boundCache.set(cache);
         return cache;
     }
@@ -270,12 +312,11 @@ public final class Smmalloc implements NativeAllocator {
     /** {@link #threadCache}, or null when the allocator is already closed. */
     ThreadCache threadCacheIfOpen(long cacheBytesPerBucket, CacheWarmup warmup) {
         synchronized (lifecycle) {
-            long h = handle;
-            if (h == 0) {
+            if (!open) {
                 return null;
             }
-            replaceCache(h, cacheBytesPerBucket, warmup);
-            return bindCache(h);
+            replaceCache(gate, cacheBytesPerBucket, warmup);
+            return bindCache(gate);
         }
     }
 
@@ -288,9 +329,8 @@ public final class Smmalloc implements NativeAllocator {
     void destroyThreadCacheIfOpen() {
         synchronized (lifecycle) {
             unbindCache();
-            long h = handle;
-            if (h != 0) {
-                SmmallocNative.sm_allocator_thread_cache_destroy(h);
+            if (open) {
+                GatedSmmallocNative.nalloc_sm_thread_cache_destroy(gate);
             }
         }
     }
@@ -300,9 +340,17 @@ public final class Smmalloc implements NativeAllocator {
     /** {@inheritDoc} Sizes up to 16 × bucketCount bytes come from a bucket. */
     @Override
     public long malloc(long size) {
-        long h = handle();
+        long g = openGate();
         Blocks.checkSize(size);
-        return SmmallocNative.sm_malloc(h, size, 0);
+        return allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, 0));
+    }
+
+    /** A block, or 0 for exhaustion; a 0 from a shut gate is the race with close(). */
+    private long allocated(long p) {
+        if (p == 0 && !open) {
+            throw closed();
+        }
+        return p;
     }
 
     /**
@@ -311,22 +359,23 @@ public final class Smmalloc implements NativeAllocator {
      */
     @Override
     public long malloc(long size, long alignment) {
-        long h = handle();
+        long g = openGate();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return SmmallocNative.sm_malloc(h, size, alignment);
+        return allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, alignment));
     }
 
     /** {@inheritDoc} Double frees of bucket blocks are always detected (see the class notes). */
     @Override
     public void free(long address) {
-        long h = handle();
+        long g = openGate();
         if (address != 0) {
-            int rc = SmmallocNative.sm_free_checked(h, address);
+            int rc = GatedSmmallocNative.nalloc_sm_free(g, address);
             if (rc != SmmallocNative.SM_OK) {
-                throw notLive(address, rc);
+                throw rc == GatedSmmallocNative.NALLOC_SM_CLOSED ? closed() : notLive(address, rc);
             }
         }
+        Reference.reachabilityFence(this);
     }
 
     /**
@@ -346,11 +395,12 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public void free(long[] addresses, int count) {
-        long h = handle();
-        long refused = SmmallocNative.sm_free_batch_checked(h, addresses, count);
+        long g = openGate();
+        long refused = GatedSmmallocNative.nalloc_sm_free_batch(g, addresses, count);
         if (refused != 0) {
-            throw refusedBatch(addresses, count, refused);
+            throw refused < 0 ? closed() : refusedBatch(addresses, count, refused);
         }
+        Reference.reachabilityFence(this);
     }
 
     private static IllegalArgumentException refusedBatch(long[] addresses, int count, long refused) {
@@ -380,9 +430,10 @@ public final class Smmalloc implements NativeAllocator {
      */
     @Override
     public long realloc(long address, long size) {
-        long h = handle();
+        long g = openGate();
         Blocks.checkSize(size);
-        return address == 0 ? SmmallocNative.sm_malloc(h, size, 0) : reallocLive(h, address, size, 0);
+        return address == 0 ? allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, 0))
+                : reallocLive(g, address, size, 0);
     }
 
     /**
@@ -398,29 +449,38 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public long realloc(long address, long size, long alignment) {
-        long h = handle();
+        long g = openGate();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return address == 0 ? SmmallocNative.sm_malloc(h, size, alignment) : reallocLive(h, address, size, alignment);
+        return address == 0 ? allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, alignment))
+                : reallocLive(g, address, size, alignment);
     }
 
-    private static long reallocLive(long h, long address, long size, long alignment) {
-        long p = SmmallocNative.sm_realloc(h, address, size, alignment);
+    private long reallocLive(long g, long address, long size, long alignment) {
+        long p = GatedSmmallocNative.nalloc_sm_realloc(g, address, size, alignment);
         // sm_realloc refuses non-live blocks without touching them: tell exhaustion from a bad
-        // address only on this (cold) path.
-        if (p == 0 && SmmallocNative.sm_owns(h, address) == 0) {
-            throw notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
+        // address (or from a racing close) only on this (cold) path.
+        if (p == 0) {
+            int owns = GatedSmmallocNative.nalloc_sm_owns(g, address);
+            if (owns == GatedSmmallocNative.NALLOC_SM_CLOSED || !open) {
+                throw closed();
+            }
+            if (owns == 0) {
+                throw notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
+            }
         }
+        Reference.reachabilityFence(this);
         return p;
     }
 
     /** {@inheritDoc} 16 × (i + 1) for a block of bucket i, the rounded request for others. */
     @Override
     public long size(long address) {
-        long usable = SmmallocNative.sm_msize(handle(), address);
+        long usable = GatedSmmallocNative.nalloc_sm_msize(openGate(), address);
         if (usable == 0) {
-            throw notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
+            throw open ? notLive(address, SmmallocNative.SM_ERR_NOT_OWNED) : closed();
         }
+        Reference.reachabilityFence(this);
         return usable;
     }
 
@@ -435,7 +495,12 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public int bucket(long address) {
-        return SmmallocNative.sm_mbucket(handle(), address);
+        int bucket = GatedSmmallocNative.nalloc_sm_mbucket(openGate(), address);
+        if (bucket == GatedSmmallocNative.NALLOC_SM_CLOSED) {
+            throw closed();
+        }
+        Reference.reachabilityFence(this);
+        return bucket;
     }
 
     static IllegalArgumentException notLive(long address, int rc) {
@@ -484,7 +549,9 @@ public final class Smmalloc implements NativeAllocator {
      */
     public SmmallocStats stats() {
         long[] s = new long[SmmallocNative.SM_STATS_HEADER_LONGS + bucketCount * SmmallocNative.SM_BUCKET_STATS_LONGS];
-        SmmallocNative.sm_get_stats(handle(), s);
+        if (GatedSmmallocNative.nalloc_sm_stats(openGate(), s) == GatedSmmallocNative.NALLOC_SM_CLOSED) {
+            throw closed();
+        }
         List<SmmallocStats.BucketStats> buckets = new ArrayList<>(bucketCount);
         for (int b = 0; b < bucketCount; b++) {
             int i = SmmallocNative.smBucketStatsIndex(b, 0);
@@ -498,32 +565,39 @@ public final class Smmalloc implements NativeAllocator {
 
     /**
      * Walks every structure (free lists, state table, caches, fallback registry) and verifies
-     * the invariants. Only while no other thread uses the allocator (quiescent); for tests and
-     * debugging.
+     * the invariants. Safe at any time, also while other threads allocate: it waits until no
+     * other call is inside the allocator, holds new calls back while it walks (they wait, for
+     * about as long as the walk takes, which grows with the blocks handed out so far) and then
+     * lets them go on. A health check may call it; a tight loop of checks slows every allocating
+     * thread down.
      *
      * @throws IllegalStateException with the number of broken invariants, or if closed
      */
     public void check() {
-        int broken = SmmallocNative.sm_check(handle());
+        int broken = GatedSmmallocNative.nalloc_sm_check(openGate());
+        if (broken == GatedSmmallocNative.NALLOC_SM_CLOSED) {
+            throw closed();
+        }
         if (broken != 0) {
-            throw new IllegalStateException("smmalloc invariants broken=" + broken + " (SmmallocNative.sm_check)");
+            throw new IllegalStateException("smmalloc invariants broken=" + broken + " (sm_check)");
         }
     }
 
     /**
-     * Releases the reservation, every live fallback block and the calling thread's cache. Only
-     * when no other thread is inside a call on this allocator (see the class notes); calls made
-     * afterwards from any thread throw {@link IllegalStateException}. Other threads' idle caches
-     * are released by those threads at exit or at their next smmalloc call. Calling it again does
-     * nothing.
+     * Releases the reservation, every live fallback block and the calling thread's cache. Other
+     * threads may be inside calls meanwhile: each of them completes normally or throws
+     * {@link IllegalStateException}, and this method returns only once none of them can touch the
+     * allocator's memory any more (it waits for the calls inside, which take nanoseconds to
+     * microseconds). Calls made afterwards from any thread throw
+     * {@link IllegalStateException}. Other threads' idle caches are released by those threads at
+     * exit or at their next smmalloc call. Calling it again does nothing.
      */
     @Override
     public void close() {
         synchronized (lifecycle) {
-            long h = handle;
-            if (h != 0) {
-                handle = 0;
-                SmmallocNative.sm_allocator_destroy(h);
+            if (open) {
+                open = false;
+                GatedSmmallocNative.nalloc_sm_close(gate);
             }
         }
     }
@@ -531,6 +605,6 @@ public final class Smmalloc implements NativeAllocator {
     /** {@code "Smmalloc[buckets=8]"} or {@code "Smmalloc[closed]"}; no native call. */
     @Override
     public String toString() {
-        return handle == 0 ? "Smmalloc[closed]" : "Smmalloc[buckets=" + bucketCount + "]";
+        return open ? "Smmalloc[buckets=" + bucketCount + "]" : "Smmalloc[closed]";
     }
 }

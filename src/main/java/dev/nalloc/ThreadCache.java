@@ -3,6 +3,8 @@ package dev.nalloc;
 import dev.nalloc.internal.Blocks;
 import dev.nalloc.internal.DirectBufferFactory;
 import dev.nalloc.internal.RawMemory;
+import dev.nalloc.internal.jni.GateNative;
+import dev.nalloc.internal.jni.GatedSmmallocNative;
 import dev.nalloc.internal.jni.SmmallocNative;
 import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
@@ -43,6 +45,11 @@ import sun.misc.Unsafe;
  */
 public final class ThreadCache implements AutoCloseable {
     private static final Unsafe U = RawMemory.U;
+    /**
+     * Whether close() makes every thread execute a barrier (see Smmalloc's thread-safety notes):
+     * then entering the gate takes a plain store, else a volatile one.
+     */
+    private static final boolean LIGHT_GATE = U != null && GateNative.nalloc_gate_light() == 1;
 
     private final Smmalloc allocator;
     private final Thread owner;
@@ -53,9 +60,12 @@ public final class ThreadCache implements AutoCloseable {
      * and of the buckets' state words. null = no fast path: the cache is closed, was replaced or
      * destroyed through the allocator, or the fast path is off. Addresses are valid exactly while
      * the C cache lives; every path that destroys it first sets this to null, on the owner thread,
-     * and the allocator's own close() is caught by the handle check on every call.
+     * and the allocator's own close() is caught by the gate that every fast-path call enters.
      */
     private long[] layout;
+    /** The allocator's gate and this thread's reader record (nalloc_gate.h), for the fast path. */
+    private long gate;
+    private long reader;
     private long base;
     private long dataSpan;
     private int strideLog2;
@@ -70,14 +80,17 @@ public final class ThreadCache implements AutoCloseable {
     }
 
     /** Enables the fast path over the calling (owner) thread's C cache, if it has one. */
-    void attach(long handle) {
+    void attach(long gate) {
         if (U == null) {
             return;
         }
+        long r = GateNative.nalloc_gate_reader_of_thread();
         long[] l = new long[SmmallocNative.SM_LAYOUT_HEADER + SmmallocNative.SM_MAX_BUCKETS * SmmallocNative.SM_LAYOUT_BUCKET];
-        if (SmmallocNative.sm_thread_cache_layout(handle, l) == 0) {
-            return; // the C layer could not make the cache: the thread has none
+        if (r == 0 || GatedSmmallocNative.nalloc_sm_thread_cache_layout(gate, l) == 0) {
+            return; // the C layer could not make the cache (or a reader record): no fast path
         }
+        this.gate = gate;
+        this.reader = r;
         base = l[SmmallocNative.SM_LAYOUT_BASE];
         dataSpan = l[SmmallocNative.SM_LAYOUT_DATA_SPAN];
         strideLog2 = (int) l[SmmallocNative.SM_LAYOUT_STRIDE_LOG2];
@@ -137,14 +150,21 @@ public final class ThreadCache implements AutoCloseable {
     public long malloc(long size) {
         long[] l = layout;
         long bucket = (size - 1) >>> 4; // size 0 and negative sizes land far above any bucket
-        if (l == null || bucket >= bucketCount || !allocator.isOpen() || Thread.currentThread() != owner) {
+        if (l == null || bucket >= bucketCount || Thread.currentThread() != owner || !enter()) {
             return mallocSlow(size);
         }
-        int at = SmmallocNative.SM_LAYOUT_HEADER + (int) bucket * SmmallocNative.SM_LAYOUT_BUCKET; // bucket from the size here
+        long p = pop(l, SmmallocNative.SM_LAYOUT_HEADER + (int) bucket * SmmallocNative.SM_LAYOUT_BUCKET);
+        leave();
+        // 0: the cache is empty; C refills it with half its capacity and returns one
+        return p != 0 ? p : mallocSlow(size);
+    }
+
+    /** The newest block of bucket {@code at}'s stack, or 0 when it is empty. Inside the gate. */
+    private long pop(long[] l, int at) {
         long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
         if (n == 0) {
-            return mallocSlow(size); // C refills the cache with half its capacity and returns one
+            return 0;
         }
         long k = U.getInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
         U.putInt(countAddress, n - 1);
@@ -152,6 +172,37 @@ public final class ThreadCache implements AutoCloseable {
         U.putLong(hits, U.getLong(hits) + 1);
         U.putInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed);
         return l[at + SmmallocNative.SM_LAYOUT_DATA] + k * l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
+    }
+
+    /*
+     * The fast path touches the allocator's memory only between enter() and leave(), the Java
+     * half of the gate protocol of nalloc_gate.h: announce the gate in this thread's reader
+     * record, then read the gate's state. Smmalloc.close() shuts the gate, runs the process-wide
+     * barrier and waits until no record names the gate, so either it waits for this thread or
+     * this thread sees the gate shut and takes the slow path, which throws. loadFence() keeps the
+     * JIT from moving the state load above the store (no instruction on x86); the barrier in
+     * close() does the same for the CPU. Where there is no such barrier the store is volatile.
+     */
+
+    /** Enters the allocator's gate; false (not inside) when it is shut or held. */
+    private boolean enter() {
+        long r = reader;
+        if (LIGHT_GATE) {
+            U.putLong(r + GateNative.READER_INSIDE_OFFSET, gate);
+            U.loadFence();
+        } else {
+            U.putLongVolatile(null, r + GateNative.READER_INSIDE_OFFSET, gate);
+        }
+        if (U.getIntVolatile(null, gate + GateNative.GATE_STATE_OFFSET) == GateNative.GATE_OPEN) {
+            return true;
+        }
+        leave();
+        return false;
+    }
+
+    /** Leaves the gate: everything done inside happens-before a close() that sees it. */
+    private void leave() {
+        U.putOrderedLong(null, reader + GateNative.READER_INSIDE_OFFSET, 0L);
     }
 
     private long mallocSlow(long size) {
@@ -173,18 +224,33 @@ public final class ThreadCache implements AutoCloseable {
     public void free(long address) {
         long[] l = layout;
         long offset = address - base;
-        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || !allocator.isOpen()
-                || Thread.currentThread() != owner) {
+        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || Thread.currentThread() != owner
+                || !enter()) {
             freeSlow(address); // 0, fallback blocks and foreign addresses land here too
             return;
         }
+        boolean pushed;
+        try {
+            pushed = push(l, offset, address);
+        } finally {
+            leave();
+        }
+        if (!pushed) {
+            freeSlow(address); // C hands half the cache back to the bucket, then takes this block
+        }
+    }
+
+    /**
+     * Claims the block and puts it on its bucket's stack; false when the stack is full. Inside
+     * the gate.
+     */
+    private boolean push(long[] l, long offset, long address) {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
         long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
         int n = U.getInt(countAddress);
         if (n == (int) l[at + SmmallocNative.SM_LAYOUT_CAPACITY]) {
-            freeSlow(address); // C hands half the cache back to the bucket, then takes this block
-            return;
+            return false;
         }
         if (!U.compareAndSwapInt(null, l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_DOUBLE_FREE);
@@ -193,6 +259,7 @@ public final class ThreadCache implements AutoCloseable {
         U.putInt(countAddress, n + 1);
         long frees = l[at + SmmallocNative.SM_LAYOUT_FREES];
         U.putLong(frees, U.getLong(frees) + 1);
+        return true;
     }
 
     /**
@@ -209,17 +276,28 @@ public final class ThreadCache implements AutoCloseable {
     public ByteBuffer view(long address) {
         long[] l = layout;
         long offset = address - base;
-        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || !allocator.isOpen()
-                || Thread.currentThread() != owner) {
+        if (l == null || Long.compareUnsigned(offset, dataSpan) >= 0 || Thread.currentThread() != owner
+                || !enter()) {
             checkUsable();
             return allocator.view(address);
         }
+        int usable;
+        try {
+            usable = liveBlockSize(l, offset, address);
+        } finally {
+            leave();
+        }
+        return DirectBufferFactory.view(address, usable);
+    }
+
+    /** The size of the live block at {@code address}; inside the gate. */
+    private int liveBlockSize(long[] l, long offset, long address) {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
         if (U.getInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED); // a cached or listed block: freed
         }
-        return DirectBufferFactory.view(address, (int) l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE]);
+        return (int) l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
     }
 
     /** Index in {@link #layout} of the bucket of {@code offset} (inside the buckets' span). */

@@ -139,7 +139,7 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
         private static long function(int which) {
             long address = LwjglNative.nalloc_lwjgl_function(which);
             if (address == 0) {
-                throw new IllegalStateException("LwjglNative.nalloc_lwjgl_function(" + which + ") is 0");
+                throw new IllegalStateException("nalloc_lwjgl_function(" + which + ") is 0");
             }
             return address;
         }

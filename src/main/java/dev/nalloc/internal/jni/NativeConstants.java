@@ -10,7 +10,8 @@ import org.bytedeco.javacpp.annotation.Properties;
 /**
  * The C headers' macros, enum values and struct sizes as the compiler sees them, read through
  * JavaCPP {@link MemberGetter}s. Used by tests to check that the compile-time constants of
- * {@link TlsfNative} and {@link SmmallocNative} match {@code tlsf.h} and {@code smmalloc.h}.
+ * {@link TlsfNative}, {@link SmmallocNative}, {@link GateNative} and {@link GatedSmmallocNative}
+ * match their C headers.
  */
 @Properties(inherit = NallocLibrary.class)
 @NoException
@@ -68,6 +69,15 @@ final class NativeConstants {
     @MemberGetter static native int SM_LAYOUT_BUCKET();
     @MemberGetter @Name("sizeof(sm_stats)") static native @Cast("size_t") long sizeof_sm_stats();
     @MemberGetter @Name("sizeof(sm_bucket_stats)") static native @Cast("size_t") long sizeof_sm_bucket_stats();
+
+    @MemberGetter static native int NALLOC_GATE_OPEN();
+    @MemberGetter static native int NALLOC_GATE_HELD();
+    @MemberGetter static native int NALLOC_GATE_SHUT();
+    @MemberGetter @Name("offsetof(nalloc_gate, state)") static native @Cast("size_t") long offsetof_gate_state();
+    @MemberGetter @Name("offsetof(nalloc_gate_reader, inside)") static native @Cast("size_t") long offsetof_reader_inside();
+    @MemberGetter @Name("sizeof(((nalloc_gate *)0)->state)") static native @Cast("size_t") long sizeof_gate_state();
+    @MemberGetter @Name("sizeof(((nalloc_gate_reader *)0)->inside)") static native @Cast("size_t") long sizeof_reader_inside();
+    @MemberGetter static native int NALLOC_SM_CLOSED();
 
     @MemberGetter static native int NALLOC_LWJGL_MALLOC();
     @MemberGetter static native int NALLOC_LWJGL_CALLOC();

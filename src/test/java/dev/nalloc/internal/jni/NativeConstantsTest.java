@@ -25,6 +25,19 @@ class NativeConstantsTest {
         assertEquals(TlsfNative.TLSF_STATS_LONGS * Long.BYTES, NativeConstants.sizeof_tlsf_stats_t());
     }
 
+    /** The Java fast path writes a reader's {@code inside} and reads a gate's {@code state} by address. */
+    @Test
+    void gateConstantsAndLayoutMatchHeader() {
+        assertEquals(NativeConstants.NALLOC_GATE_OPEN(), GateNative.GATE_OPEN);
+        assertEquals(NativeConstants.NALLOC_GATE_HELD(), GateNative.GATE_HELD);
+        assertEquals(NativeConstants.NALLOC_GATE_SHUT(), GateNative.GATE_SHUT);
+        assertEquals(NativeConstants.offsetof_gate_state(), GateNative.GATE_STATE_OFFSET);
+        assertEquals(NativeConstants.offsetof_reader_inside(), GateNative.READER_INSIDE_OFFSET);
+        assertEquals(Integer.BYTES, NativeConstants.sizeof_gate_state());
+        assertEquals(Long.BYTES, NativeConstants.sizeof_reader_inside());
+        assertEquals(NativeConstants.NALLOC_SM_CLOSED(), GatedSmmallocNative.NALLOC_SM_CLOSED);
+    }
+
     @Test
     void smmallocConstantsMatchHeader() {
         assertEquals(NativeConstants.SM_CACHE_COLD(), SmmallocNative.SM_CACHE_COLD);

@@ -27,7 +27,7 @@ class SmmallocNativeTest {
     @BeforeEach
     void createAllocator() {
         allocator = SmmallocNative.sm_allocator_create(BUCKETS, 64 * 1024);
-        assertNotEquals(0, allocator, "SmmallocNative.sm_allocator_create");
+        assertNotEquals(0, allocator, "sm_allocator_create");
     }
 
     @AfterEach

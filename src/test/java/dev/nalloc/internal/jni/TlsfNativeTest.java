@@ -31,7 +31,7 @@ class TlsfNativeTest {
         assertNotNull(mem);
         assertEquals(0, mem.address() % TlsfNative.tlsf_align_size(), "malloc'd memory is ALIGN_SIZE aligned");
         heap = TlsfNative.tlsf_create(mem.address(), HEAP_BYTES);
-        assertNotEquals(0, heap, "TlsfNative.tlsf_create");
+        assertNotEquals(0, heap, "tlsf_create");
     }
 
     @AfterEach
