@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds nalloc from source and runs every test: the Java build and its
 # JUnit tests (Maven: C core via CMake, JNI library via JavaCPP, unit tests,
-# then the fresh-JVM loading test on the packaged jars), the C suite (gcc),
+# then the fresh-JVM loading test on the packaged jars), the same JUnit tests
+# against a JNI library built with gcc's AddressSanitizer+UndefinedBehavior-
+# Sanitizer (in target/native-asan, never packed), the C suite (gcc),
 # the same suite under AddressSanitizer+UndefinedBehaviorSanitizer (clang),
 # the concurrent tests under ThreadSanitizer (clang), the libFuzzer
 # harnesses for a bounded time, and the platforms: the C suite cross-built for
@@ -12,7 +14,8 @@
 #
 #   scripts/test.sh                    everything
 #   scripts/test.sh c asan             only the named stages
-#                                      (java, c, asan, tsan, fuzz, platforms)
+#                                      (java, jasan, c, asan, tsan, fuzz,
+#                                      platforms)
 #   FUZZ_SECONDS=10 scripts/test.sh    shorter fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +25,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-60}
 out=${NALLOC_BUILD_ROOT:-build}
 
-stages=${*:-java c asan tsan fuzz platforms}
+stages=${*:-java jasan c asan tsan fuzz platforms}
 want() { case " $stages " in *" $1 "*) return 0;; *) return 1;; esac; }
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -46,6 +49,24 @@ if want java; then
   if [ -n "$jdk22" ]; then ffm_args+=("-Dnalloc.jdk22.home=$jdk22"); fi
   if [ "${CI:-}" = "true" ]; then ffm_args+=("-Dnalloc.ffm.required=true"); fi
   mvn -B -ntp verify ${ffm_args[@]+"${ffm_args[@]}"}
+fi
+
+if want jasan; then
+  step "Java suite on the ASan+UBSan JNI library (gcc): mvn -Pnative-asan test"
+  # Profile native-asan (pom.xml): the core and the JNI glue built with gcc's sanitizers into
+  # target/cmake-asan and target/native-asan (target/native and the jars stay the normal
+  # build's), the two surefire executions run with libasan preloaded. A finding ends the test
+  # JVM; ASan writes its reports to target/asan-reports (log_path), printed here, and any report
+  # fails the stage; UBSan's appear in the Maven output.
+  reports=target/asan-reports
+  jasan_ok=true
+  mvn -B -ntp -Pnative-asan test || jasan_ok=false
+  found=$(find "$reports" -type f 2>/dev/null || true)
+  for f in $found; do printf '\n--- %s\n' "$f"; cat "$f"; done
+  if [ "$jasan_ok" != true ] || [ -n "$found" ]; then
+    echo "jasan: the Java suite failed under ASan/UBSan${found:+ (reports above, in $reports)}" >&2
+    exit 1
+  fi
 fi
 
 if want c; then
