@@ -1,0 +1,17 @@
+package dev.nalloc;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link Smmalloc#close()} and {@link Smmalloc#check()} racing worker threads through every
+ * door, each scenario in its own JVM ({@link SmmallocCloseRace}): a crash or a hang fails the
+ * scenario's test instead of the run.
+ */
+class SmmallocCloseRaceTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"jni", "everyCall", "cCache", "fastPath", "executor", "check"})
+    void racingCallsCompleteOrThrowIllegalStateException(String door) {
+        ForkedJvm.run(SmmallocCloseRace.class, 300, door).assertOk();
+    }
+}
