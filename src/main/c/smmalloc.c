@@ -926,20 +926,25 @@ void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
     return fallback_alloc(a, bytes, alignment);
 }
 
-/* The one free path. The CAS USED -> FREE_MARK claims the block: it fails
- * on a block that is already free (double free, or a racing second free)
- * and then nothing has been changed. */
+/* Claims block k for freeing: the CAS USED -> FREE_MARK fails on a block
+ * that is already free (double free, or the loser of two racing frees), and
+ * then nothing has been changed. Every free path goes through here so that
+ * exactly one of any number of racing frees of a block wins. */
+static inline bool block_claim(sm_bucket *b, uint32_t k)
+{
+    uint32_t expected = SM_BLOCK_USED;
+    return atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
+                                                   memory_order_relaxed, memory_order_relaxed);
+}
+
+/* The one free path for a single pointer. */
 static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
 {
     uint32_t i, k;
     int where = locate(a, p, &i, &k);
     if (NALLOC_LIKELY(where > 0)) {
         sm_bucket *b = &a->buckets[i];
-        uint32_t expected = SM_BLOCK_USED;
-        if (!atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
-                                                     memory_order_relaxed,
-                                                     memory_order_relaxed))
-            return SM_ERR_DOUBLE_FREE;
+        if (!block_claim(b, k)) return SM_ERR_DOUBLE_FREE;
         if (c != NULL) {
             cache_free(a, c, i, k);
         } else {
@@ -992,11 +997,7 @@ size_t sm_free_batch_checked(sm_allocator a, void **ptrs, size_t count)
         int where = locate(a, p, &i, &k);
         if (where > 0) {
             sm_bucket *b = &a->buckets[i];
-            uint32_t expected = SM_BLOCK_USED;
-            if (!atomic_compare_exchange_strong_explicit(&b->side[k], &expected,
-                                                         SM_BLOCK_FREE_MARK,
-                                                         memory_order_relaxed,
-                                                         memory_order_relaxed)) {
+            if (!block_claim(b, k)) {
                 ++refused;
                 continue;
             }
