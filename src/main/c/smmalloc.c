@@ -222,6 +222,26 @@ static inline size_t round_up(size_t n, size_t pow2)
     return (n + pow2 - 1) & ~(pow2 - 1);
 }
 
+#ifdef NALLOC_TEST_HOOKS
+#include "sm_test_hooks.h"
+
+static _Atomic(sm_hook_fn) sm_hook;
+
+void sm_test_set_hook(sm_hook_fn fn)
+{
+    atomic_store_explicit(&sm_hook, fn, memory_order_release);
+}
+
+static void sm_hook_run(sm_hook_point point)
+{
+    sm_hook_fn fn = atomic_load_explicit(&sm_hook, memory_order_acquire);
+    if (fn != NULL) fn(point);
+}
+#define SM_HOOK(point) sm_hook_run(point)
+#else
+#define SM_HOOK(point) ((void)0)
+#endif
+
 /* ---- the shared bucket ------------------------------------------------- */
 
 static inline void *block_ptr(sm_bucket *b, uint32_t k)
@@ -331,6 +351,7 @@ static uint32_t bucket_pop(sm_bucket *b, uint32_t *out, uint32_t want)
             continue;
         }
         uint64_t next = (((head >> 32) + 1) << 32) | link;
+        SM_HOOK(SM_HOOK_POP_WINDOW);
         if (atomic_compare_exchange_weak_explicit(&b->head, &head, next,
                                                   memory_order_acq_rel,
                                                   memory_order_acquire))
@@ -933,6 +954,7 @@ void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
 static inline bool block_claim(sm_bucket *b, uint32_t k)
 {
     uint32_t expected = SM_BLOCK_USED;
+    SM_HOOK(SM_HOOK_CLAIM_WINDOW);
     return atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
                                                    memory_order_relaxed, memory_order_relaxed);
 }
