@@ -37,6 +37,8 @@ nalloc_test(test_api_contract "api;unit")
 # Deterministic: a forced interleaving that waits for another thread hangs
 # when the code under test is wrong, so a short timeout makes that a failure.
 nalloc_test(test_sm_interleavings "sm;unit;concurrent" CORE nalloc_core_hooks TIMEOUT 60)
+# Runs about a second; a worker spinning on a list sm_check damaged hangs.
+nalloc_test(test_sm_check_live "sm;stress;concurrent" TIMEOUT 120)
 
 # Both headers must also compile as C++ (JavaCPP's generated glue is C++).
 include(CheckLanguage)
