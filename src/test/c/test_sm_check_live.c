@@ -22,7 +22,6 @@
 #include <time.h>
 
 #define OWN_BLOCKS 64
-#define HEADER 8 /* the tag, at the start of every block */
 #define HANG_MS 10000
 
 static uint64_t now_ms(void)
@@ -48,25 +47,12 @@ typedef struct {
 
 static _Atomic int stop;
 
-/* Mostly bucket sizes (8 buckets of 16..128 B), 1 in 32 for the fallback. */
-static size_t size_of_tag(uint64_t tag)
-{
-    uint64_t h = tag * 0x9E3779B97F4A7C15ull;
-    if ((h >> 59) == 0) return 129 + (size_t)((h >> 20) % 200);
-    return HEADER + (size_t)((h >> 24) % (128 - HEADER + 1));
-}
-
 static unsigned char *alloc_block(worker *w)
 {
     uint64_t tag = ((uint64_t)(w->id + 1) << 40) | ++w->counter;
-    size_t size = size_of_tag(tag);
-    unsigned char *p = (unsigned char *)sm_malloc(w->a, size, 0);
-    if (p == NULL) {
-        w->failures++;
-        return NULL;
-    }
-    memcpy(p, &tag, sizeof tag);
-    pattern_fill(p + HEADER, size - HEADER, tag);
+    unsigned char *p = (unsigned char *)sm_malloc(w->a, tagged_size(tag), 0);
+    if (p == NULL) w->failures++;
+    else tagged_fill(p, tag);
     return p;
 }
 
@@ -74,9 +60,7 @@ static void free_block(worker *w, unsigned char *p)
 {
     uint64_t tag;
     if (p == NULL) return;
-    memcpy(&tag, p, sizeof tag);
-    size_t size = size_of_tag(tag);
-    if ((tag >> 40) != (uint64_t)(w->id + 1) || !pattern_ok(p + HEADER, size - HEADER, tag)) {
+    if (!tagged_ok(p, &tag) || (tag >> 40) != (uint64_t)(w->id + 1)) {
         w->failures++;
         return; /* someone else has it too: leave it */
     }
