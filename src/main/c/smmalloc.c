@@ -31,7 +31,6 @@
  * marks. */
 #define SM_BLOCK_USED 0xFFFFFFFFu       /* allocated */
 #define SM_BLOCK_FREE_MARK 0xFFFFFFFEu  /* free, in a thread cache */
-#define SM_BLOCK_CHECK_MARK 0xFFFFFFFDu /* transient, inside sm_check only */
 
 #define SM_CACHE_LINE 64
 /* Side-table alignment and commit rounding, not the OS page size:
@@ -51,8 +50,10 @@ _Static_assert(SM_MAX_BUCKETS <= SM_DIV_D_MAX,
                "sm_div_exact is proven only for divisors up to SM_DIV_D_MAX");
 _Static_assert(SM_BUCKET_SIZE_MAX / SM_BLOCK_GRANULE <= SM_DIV_N_LIMIT,
                "sm_div_exact is proven only for n below SM_DIV_N_LIMIT");
-_Static_assert(SM_BUCKET_SIZE_MAX / SM_BLOCK_GRANULE < SM_BLOCK_CHECK_MARK,
+_Static_assert(SM_BUCKET_SIZE_MAX / SM_BLOCK_GRANULE < SM_BLOCK_FREE_MARK,
                "links (index + 1) must not collide with the marks");
+_Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
+               "bindings access side entries and cache slots as plain uint32_t");
 _Static_assert((SM_ALIGN_MAX & (SM_ALIGN_MAX - 1)) == 0, "power of two");
 _Static_assert(SM_BUCKET_SIZE_MIN % SM_ALIGN_MAX == 0 && SM_PAGE % SM_ALIGN_MAX == 0,
                "bucket bases (page-aligned, power-of-two strides >= the "
@@ -119,10 +120,11 @@ typedef struct sm_fb_map {
 /* A thread's cache of one bucket: a stack of free block indices.
  * Invariant: count <= capacity, slots[0, count) are distinct blocks whose
  * side entries are SM_BLOCK_FREE_MARK. Only the owning thread writes;
- * count and the counters are atomics accessed with relaxed load + store
- * (plain moves on x86, no locked RMW) so sm_get_stats may read them. */
+ * count, slots and the counters are atomics accessed with relaxed load +
+ * store (plain moves, no locked RMW) so sm_get_stats and sm_check may read
+ * them while the owner runs. */
 typedef struct sm_cache_bucket {
-    uint32_t *slots;
+    _Atomic uint32_t *slots;
     uint32_t capacity; /* >= 1 */
     _Atomic uint32_t count;
     _Atomic uint64_t hits;   /* served from slots */
@@ -217,10 +219,40 @@ static inline void side_set(sm_bucket *b, uint32_t k, uint32_t v)
     atomic_store_explicit(&b->side[k], v, memory_order_relaxed);
 }
 
+static inline uint32_t slot_get(_Atomic uint32_t *slots, uint32_t j)
+{
+    return atomic_load_explicit(&slots[j], memory_order_relaxed);
+}
+
+static inline void slot_set(_Atomic uint32_t *slots, uint32_t j, uint32_t v)
+{
+    atomic_store_explicit(&slots[j], v, memory_order_relaxed);
+}
+
 static inline size_t round_up(size_t n, size_t pow2)
 {
     return (n + pow2 - 1) & ~(pow2 - 1);
 }
+
+#ifdef NALLOC_TEST_HOOKS
+#include "sm_test_hooks.h"
+
+static _Atomic(sm_hook_fn) sm_hook;
+
+void sm_test_set_hook(sm_hook_fn fn)
+{
+    atomic_store_explicit(&sm_hook, fn, memory_order_release);
+}
+
+static void sm_hook_run(sm_hook_point point)
+{
+    sm_hook_fn fn = atomic_load_explicit(&sm_hook, memory_order_acquire);
+    if (fn != NULL) fn(point);
+}
+#define SM_HOOK(point) sm_hook_run(point)
+#else
+#define SM_HOOK(point) ((void)0)
+#endif
 
 /* ---- the shared bucket ------------------------------------------------- */
 
@@ -310,7 +342,7 @@ static uint32_t bucket_bump(sm_bucket *b, uint32_t want, uint32_t *first)
  * user memory, so that is no data race, and any stale view is caught by the
  * tagged head CAS. A link that is not a link (a mark) proves the view is
  * stale: start over. */
-static uint32_t bucket_pop(sm_bucket *b, uint32_t *out, uint32_t want)
+static uint32_t bucket_pop(sm_bucket *b, _Atomic uint32_t *out, uint32_t want)
 {
     uint64_t head = atomic_load_explicit(&b->head, memory_order_acquire);
     for (;;) {
@@ -319,7 +351,7 @@ static uint32_t bucket_pop(sm_bucket *b, uint32_t *out, uint32_t want)
         bool stale = false;
         if (link == 0) return 0;
         do {
-            out[n++] = link - 1;
+            slot_set(out, n++, link - 1);
             link = side_get(b, link - 1);
             if (link > b->nblocks) {
                 stale = true;
@@ -331,6 +363,7 @@ static uint32_t bucket_pop(sm_bucket *b, uint32_t *out, uint32_t want)
             continue;
         }
         uint64_t next = (((head >> 32) + 1) << 32) | link;
+        SM_HOOK(SM_HOOK_POP_WINDOW);
         if (atomic_compare_exchange_weak_explicit(&b->head, &head, next,
                                                   memory_order_acq_rel,
                                                   memory_order_acquire))
@@ -354,13 +387,13 @@ static void bucket_push(sm_bucket *b, uint32_t first, uint32_t last)
 
 /* Up to `want` free blocks: recycled ones first (their pages are touched
  * already), then never-used ones. */
-static uint32_t bucket_take(sm_bucket *b, uint32_t *out, uint32_t want)
+static uint32_t bucket_take(sm_bucket *b, _Atomic uint32_t *out, uint32_t want)
 {
     uint32_t n = bucket_pop(b, out, want);
     if (n == 0) {
         uint32_t first = 0;
         n = bucket_bump(b, want, &first);
-        for (uint32_t k = 0; k < n; ++k) out[k] = first + k;
+        for (uint32_t k = 0; k < n; ++k) slot_set(out, k, first + k);
     }
     return n;
 }
@@ -561,7 +594,7 @@ static uint32_t cache_fill(struct sm_allocator_s *a, sm_cache_bucket *cb, uint32
     uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
     if (want > cb->capacity - n) want = cb->capacity - n;
     uint32_t got = bucket_take(b, cb->slots + n, want);
-    for (uint32_t k = 0; k < got; ++k) side_set(b, cb->slots[n + k], SM_BLOCK_FREE_MARK);
+    for (uint32_t k = 0; k < got; ++k) side_set(b, slot_get(cb->slots, n + k), SM_BLOCK_FREE_MARK);
     atomic_store_explicit(&cb->count, n + got, memory_order_relaxed);
     return got;
 }
@@ -574,9 +607,10 @@ static void cache_flush(struct sm_allocator_s *a, sm_cache_bucket *cb, uint32_t 
     uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
     if (k > n) k = n;
     if (k == 0) return;
-    for (uint32_t j = 0; j + 1 < k; ++j) side_set(b, cb->slots[j], cb->slots[j + 1] + 1);
-    bucket_push(b, cb->slots[0], cb->slots[k - 1]);
-    memmove(cb->slots, cb->slots + k, (size_t)(n - k) * sizeof *cb->slots);
+    for (uint32_t j = 0; j + 1 < k; ++j)
+        side_set(b, slot_get(cb->slots, j), slot_get(cb->slots, j + 1) + 1);
+    bucket_push(b, slot_get(cb->slots, 0), slot_get(cb->slots, k - 1));
+    for (uint32_t j = k; j < n; ++j) slot_set(cb->slots, j - k, slot_get(cb->slots, j));
     atomic_store_explicit(&cb->count, n - k, memory_order_relaxed);
 }
 
@@ -590,7 +624,7 @@ static inline void cache_free(struct sm_allocator_s *a, sm_cache *c, uint32_t i,
         cache_flush(a, cb, i, cb->capacity - (cb->capacity >> 1));
         n = atomic_load_explicit(&cb->count, memory_order_relaxed);
     }
-    cb->slots[n] = k;
+    slot_set(cb->slots, n, k);
     atomic_store_explicit(&cb->count, n + 1, memory_order_relaxed);
     ctr_inc_owner(&cb->frees);
 }
@@ -777,7 +811,7 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
         if (n == 0) n = 1;
         if (n > a->buckets[i].nblocks) n = a->buckets[i].nblocks;
         cap[i] = (uint32_t)n;
-        bytes += n * sizeof(uint32_t);
+        bytes += n * sizeof(_Atomic uint32_t);
     }
     sm_cache *c = (sm_cache *)malloc(bytes);
     if (c == NULL) return;
@@ -787,7 +821,7 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
     c->thread_next = sm_tls.list;
     c->alloc_prev = NULL;
     c->bucket_count = a->bucket_count;
-    uint32_t *slots = (uint32_t *)(void *)&c->b[a->bucket_count];
+    _Atomic uint32_t *slots = (_Atomic uint32_t *)(void *)&c->b[a->bucket_count];
     for (uint32_t i = 0; i < a->bucket_count; ++i) {
         sm_cache_bucket *cb = &c->b[i];
         cb->slots = slots;
@@ -881,11 +915,13 @@ NALLOC_NOINLINE static void *bucket_alloc_slow(struct sm_allocator_s *a, sm_cach
         sm_cache_bucket *cb = &c->b[i];
         uint32_t n = cache_fill(a, cb, i, (cb->capacity + 1) >> 1);
         if (n == 0) return NULL;
-        k = cb->slots[n - 1];
+        k = slot_get(cb->slots, n - 1);
         atomic_store_explicit(&cb->count, n - 1, memory_order_relaxed);
         ctr_inc_owner(&cb->misses);
     } else {
-        if (bucket_take(b, &k, 1) == 0) return NULL;
+        _Atomic uint32_t one;
+        if (bucket_take(b, &one, 1) == 0) return NULL;
+        k = atomic_load_explicit(&one, memory_order_relaxed);
         ctr_add_shared(&b->global_hits, 1);
     }
     side_set(b, k, SM_BLOCK_USED);
@@ -902,7 +938,7 @@ static inline void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
         uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
         if (NALLOC_LIKELY(n != 0)) {
             sm_bucket *b = &a->buckets[i];
-            uint32_t k = cb->slots[n - 1];
+            uint32_t k = slot_get(cb->slots, n - 1);
             atomic_store_explicit(&cb->count, n - 1, memory_order_relaxed);
             ctr_inc_owner(&cb->hits);
             side_set(b, k, SM_BLOCK_USED);
@@ -926,20 +962,26 @@ void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
     return fallback_alloc(a, bytes, alignment);
 }
 
-/* The one free path. The CAS USED -> FREE_MARK claims the block: it fails
- * on a block that is already free (double free, or a racing second free)
- * and then nothing has been changed. */
+/* Claims block k for freeing: the CAS USED -> FREE_MARK fails on a block
+ * that is already free (double free, or the loser of two racing frees), and
+ * then nothing has been changed. Every free path goes through here so that
+ * exactly one of any number of racing frees of a block wins. */
+static inline bool block_claim(sm_bucket *b, uint32_t k)
+{
+    uint32_t expected = SM_BLOCK_USED;
+    SM_HOOK(SM_HOOK_CLAIM_WINDOW);
+    return atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
+                                                   memory_order_relaxed, memory_order_relaxed);
+}
+
+/* The one free path for a single pointer. */
 static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
 {
     uint32_t i, k;
     int where = locate(a, p, &i, &k);
     if (NALLOC_LIKELY(where > 0)) {
         sm_bucket *b = &a->buckets[i];
-        uint32_t expected = SM_BLOCK_USED;
-        if (!atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
-                                                     memory_order_relaxed,
-                                                     memory_order_relaxed))
-            return SM_ERR_DOUBLE_FREE;
+        if (!block_claim(b, k)) return SM_ERR_DOUBLE_FREE;
         if (c != NULL) {
             cache_free(a, c, i, k);
         } else {
@@ -992,11 +1034,7 @@ size_t sm_free_batch_checked(sm_allocator a, void **ptrs, size_t count)
         int where = locate(a, p, &i, &k);
         if (where > 0) {
             sm_bucket *b = &a->buckets[i];
-            uint32_t expected = SM_BLOCK_USED;
-            if (!atomic_compare_exchange_strong_explicit(&b->side[k], &expected,
-                                                         SM_BLOCK_FREE_MARK,
-                                                         memory_order_relaxed,
-                                                         memory_order_relaxed)) {
+            if (!block_claim(b, k)) {
                 ++refused;
                 continue;
             }
@@ -1133,13 +1171,18 @@ void sm_get_stats(sm_allocator a, sm_stats *out)
     out->fallback_allocs = ctr_get(&a->fallback_allocs);
 }
 
-/* Broken invariants of one bucket (see sm_bucket). Caller holds sm_registry. */
-static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint64_t in_use_stat)
+/* Broken invariants of bucket i, whose blocks [0, bumped) are walked (a
+ * snapshot: bumped only grows). Caller holds sm_registry. Reads only: other
+ * threads may be running on the bucket, so every shared word is read with
+ * an atomic load and nothing shared is written; duplicates among the cached
+ * blocks are found with `seen`, a private bitmap of at least bumped bits. */
+static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint32_t bumped,
+                        uint64_t in_use_stat, uint64_t *seen)
 {
     sm_bucket *b = &a->buckets[i];
     int bad = 0;
-    uint32_t bumped = atomic_load_explicit(&b->bumped, memory_order_relaxed);
     if (bumped > b->nblocks) return 1;
+    memset(seen, 0, ((size_t)bumped + 63) / 64 * sizeof *seen);
     uint64_t used = 0, marked = 0, linked = 0;
     for (uint32_t k = 0; k < bumped; ++k) {
         uint32_t v = side_get(b, k);
@@ -1164,8 +1207,7 @@ static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint64_t in_use_st
         link = v;
     }
     if (steps != linked) bad++;
-    /* Caches: every slot a distinct FREE_MARK block; duplicates are found
-     * by marking visited entries, restored afterwards. */
+    /* Caches: every slot a distinct FREE_MARK block. */
     uint64_t cached = 0;
     for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next) {
         sm_cache_bucket *cb = &c->b[i];
@@ -1175,21 +1217,15 @@ static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint64_t in_use_st
             n = cb->capacity;
         }
         for (uint32_t s = 0; s < n; ++s) {
-            uint32_t k = cb->slots[s];
-            if (k >= bumped || side_get(b, k) != SM_BLOCK_FREE_MARK) {
+            uint32_t k = slot_get(cb->slots, s);
+            uint64_t bit = (uint64_t)1 << (k & 63);
+            if (k >= bumped || side_get(b, k) != SM_BLOCK_FREE_MARK || (seen[k >> 6] & bit)) {
                 bad++;
                 continue;
             }
-            side_set(b, k, SM_BLOCK_CHECK_MARK);
+            seen[k >> 6] |= bit;
             cached++;
         }
-    }
-    for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next) {
-        sm_cache_bucket *cb = &c->b[i];
-        uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-        for (uint32_t s = 0; s < n && s < cb->capacity; ++s)
-            if (cb->slots[s] < bumped && side_get(b, cb->slots[s]) == SM_BLOCK_CHECK_MARK)
-                side_set(b, cb->slots[s], SM_BLOCK_FREE_MARK);
     }
     if (cached != marked) bad++;
     if (used != in_use_stat) bad++;
@@ -1221,13 +1257,22 @@ int sm_check(sm_allocator a)
     if (a == NULL) return 1;
     sm_stats st;
     sm_get_stats(a, &st);
+    uint32_t bumped[SM_MAX_BUCKETS], most = 0;
+    for (uint32_t i = 0; i < a->bucket_count; ++i) {
+        bumped[i] = atomic_load_explicit(&a->buckets[i].bumped, memory_order_relaxed);
+        if (bumped[i] <= a->buckets[i].nblocks && bumped[i] > most) most = bumped[i];
+    }
+    uint64_t *seen = (uint64_t *)malloc(((size_t)most + 64) / 64 * sizeof *seen);
+    if (seen == NULL) return SM_CHECK_NO_MEMORY;
     int bad = 0;
     sm_mutex_lock(&sm_registry);
-    for (uint32_t i = 0; i < a->bucket_count; ++i) bad += check_bucket(a, i, st.buckets[i].blocks_in_use);
+    for (uint32_t i = 0; i < a->bucket_count; ++i)
+        bad += check_bucket(a, i, bumped[i], st.buckets[i].blocks_in_use, seen);
     for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next)
         if (c->alloc != a || c->alloc_id != a->id ||
             atomic_load_explicit(&c->orphaned, memory_order_relaxed))
             bad++;
     sm_mutex_unlock(&sm_registry);
+    free(seen);
     return bad + check_fallback(a);
 }

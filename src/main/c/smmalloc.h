@@ -17,9 +17,12 @@
  *  - A block may be freed by any thread, not only the one that allocated it;
  *    the caller must make the allocation happen-before the free (as with
  *    malloc: hand the pointer over through a mutex, an atomic, ...).
- *  - sm_check must only be called while no other thread is using the
- *    allocator (quiescent); sm_get_stats may be called at any time and then
- *    returns a snapshot whose counters may be mutually slightly out of date.
+ *  - sm_check and sm_get_stats may be called at any time. sm_check only
+ *    reads, so it never disturbs other threads, but its answer is only
+ *    meaningful while no other thread is using the allocator (quiescent):
+ *    otherwise it may count changes in flight as broken invariants.
+ *    sm_get_stats then returns a snapshot whose counters may be mutually
+ *    slightly out of date.
  *
  * MEMORY
  *  Bucket i (0 <= i < bucket_count) serves blocks of 16*(i+1) bytes, taken
@@ -169,7 +172,11 @@ typedef struct sm_stats {
 void sm_get_stats(sm_allocator a, sm_stats *out);
 
 /* Walks every structure and returns the number of broken invariants
- * (0 = consistent). Quiescent allocators only (see the contract). */
+ * (0 = consistent; 1 for a NULL allocator), or SM_CHECK_NO_MEMORY when the
+ * walk's own scratch memory (a bit per block of the largest bucket in use,
+ * from malloc) cannot be had, and then nothing was checked. Safe at any
+ * time; the count is meaningful only when quiescent (see the contract). */
+#define SM_CHECK_NO_MEMORY (-1)
 int sm_check(sm_allocator a);
 
 /* ---- binding support: running a thread cache's hit path outside C ------

@@ -37,7 +37,6 @@
 
 #define OWN_BLOCKS 64
 #define EXCHANGE_SLOTS 256
-#define HEADER 8 /* the tag, at the start of every block */
 
 typedef struct {
     sm_allocator a;
@@ -54,15 +53,7 @@ typedef struct {
 static _Atomic(unsigned char *) exchange_slots[EXCHANGE_SLOTS];
 static _Atomic int start_line;
 
-/* Size and alignment follow from the tag, so a block describes itself:
- * mostly bucket sizes, 1 in 32 for the fallback. */
-static size_t size_of_tag(uint64_t tag)
-{
-    uint64_t h = tag * 0x9E3779B97F4A7C15ull;
-    if ((h >> 59) == 0) return 129 + (size_t)((h >> 20) % 600);
-    return HEADER + (size_t)((h >> 24) % (128 - HEADER + 1));
-}
-
+/* Like the size (tagged_size), the alignment follows from the tag. */
 static size_t align_of_tag(uint64_t tag)
 {
     static const size_t aligns[8] = {0, 0, 0, 0, 8, 16, 32, 64};
@@ -72,14 +63,13 @@ static size_t align_of_tag(uint64_t tag)
 static unsigned char *alloc_block(worker *w)
 {
     uint64_t tag = ((uint64_t)(w->id + 1) << 40) | ++w->counter;
-    size_t size = size_of_tag(tag), align = align_of_tag(tag);
+    size_t size = tagged_size(tag), align = align_of_tag(tag);
     unsigned char *p = (unsigned char *)sm_malloc(w->a, size, align);
     if (p == NULL || (uintptr_t)p % (align ? align : 16) != 0) {
         w->failures++;
         return NULL;
     }
-    memcpy(p, &tag, sizeof tag);
-    pattern_fill(p + HEADER, size - HEADER, tag);
+    tagged_fill(p, tag);
     w->allocs++;
     return p;
 }
@@ -88,9 +78,7 @@ static void free_block(worker *w, unsigned char *p)
 {
     uint64_t tag;
     if (p == NULL) return;
-    memcpy(&tag, p, sizeof tag);
-    size_t size = size_of_tag(tag);
-    if (!pattern_ok(p + HEADER, size - HEADER, tag) || sm_msize(w->a, p) < size) {
+    if (!tagged_ok(p, &tag) || sm_msize(w->a, p) < tagged_size(tag)) {
         w->failures++;
         return; /* leave it: the end-of-test checks will report it too */
     }
