@@ -572,11 +572,15 @@ public final class Smmalloc implements NativeAllocator {
      * thread down.
      *
      * @throws IllegalStateException with the number of broken invariants, or if closed
+     * @throws OutOfMemoryError if the walk's bitmap (one bit per block handed out) cannot be had
      */
     public void check() {
         int broken = GatedSmmallocNative.nalloc_sm_check(openGate());
         if (broken == GatedSmmallocNative.NALLOC_SM_CLOSED) {
             throw closed();
+        }
+        if (broken == SmmallocNative.SM_CHECK_NO_MEMORY) {
+            throw new OutOfMemoryError("sm_check found no memory for its walk");
         }
         if (broken != 0) {
             throw new IllegalStateException("smmalloc invariants broken=" + broken + " (sm_check)");

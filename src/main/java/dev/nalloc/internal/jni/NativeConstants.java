@@ -48,6 +48,7 @@ final class NativeConstants {
     @MemberGetter static native int SM_OK();
     @MemberGetter static native int SM_ERR_DOUBLE_FREE();
     @MemberGetter static native int SM_ERR_NOT_OWNED();
+    @MemberGetter static native int SM_CHECK_NO_MEMORY();
     @MemberGetter static native int SM_LAYOUT_BASE();
     @MemberGetter static native int SM_LAYOUT_DATA_SPAN();
     @MemberGetter static native int SM_LAYOUT_STRIDE_LOG2();

@@ -194,6 +194,12 @@ public final class SmmallocNative {
     @Name("nalloc_sm_stats_longs")
     private static native int smStatsLongs(@Cast(SM_ALLOCATOR) long allocator, @Cast("jlong*") long[] out, int len);
 
-    /** Number of broken invariants (0 = consistent); quiescent allocators only. */
+    /** {@code sm_check}'s answer when it could not get memory for its walk. */
+    public static final int SM_CHECK_NO_MEMORY = -1;
+
+    /**
+     * Number of broken invariants (0 = consistent), or {@link #SM_CHECK_NO_MEMORY}. Safe at any
+     * time, meaningful only on a quiescent allocator.
+     */
     public static native int sm_check(@Cast(SM_ALLOCATOR) long allocator);
 }

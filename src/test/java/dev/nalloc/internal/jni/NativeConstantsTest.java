@@ -51,6 +51,7 @@ class NativeConstantsTest {
         assertEquals(NativeConstants.SM_ALIGN_MAX(), SmmallocNative.SM_ALIGN_MAX);
         assertEquals(NativeConstants.SM_OK(), SmmallocNative.SM_OK);
         assertEquals(NativeConstants.SM_ERR_DOUBLE_FREE(), SmmallocNative.SM_ERR_DOUBLE_FREE);
+        assertEquals(NativeConstants.SM_CHECK_NO_MEMORY(), SmmallocNative.SM_CHECK_NO_MEMORY);
         assertEquals(NativeConstants.SM_ERR_NOT_OWNED(), SmmallocNative.SM_ERR_NOT_OWNED);
         assertEquals(SmmallocNative.SM_BUCKET_STATS_LONGS * Long.BYTES, NativeConstants.sizeof_sm_bucket_stats());
         // size_t bucket_count + buckets[SM_MAX_BUCKETS] + 4 uint64_t counters
