@@ -42,7 +42,7 @@ public final class SharedTlsfHeap implements NativeAllocator {
      * @throws OutOfMemoryError if the system allocator cannot provide the pool
      */
     public static SharedTlsfHeap create(long poolBytes) {
-        return new SharedTlsfHeap(TlsfHeap.create(poolBytes));
+        return new SharedTlsfHeap(TlsfHeap.create(poolBytes).confinedByCaller());
     }
 
     /**
@@ -57,7 +57,7 @@ public final class SharedTlsfHeap implements NativeAllocator {
      * @throws OutOfMemoryError if {@code chunks} returns 0 for the first chunk
      */
     public static SharedTlsfHeap create(long initialBytes, ChunkAllocator chunks) {
-        return new SharedTlsfHeap(TlsfHeap.create(initialBytes, chunks));
+        return new SharedTlsfHeap(TlsfHeap.create(initialBytes, chunks).confinedByCaller());
     }
 
     /** {@inheritDoc} Under the lock. */

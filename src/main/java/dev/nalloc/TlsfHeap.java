@@ -1,8 +1,11 @@
 package dev.nalloc;
 
 import dev.nalloc.internal.Blocks;
+import dev.nalloc.internal.jni.GateNative;
 import dev.nalloc.internal.jni.SystemNative;
 import dev.nalloc.internal.jni.TlsfNative;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -13,11 +16,17 @@ import java.util.Objects;
  * owns. Pick it for variable-size blocks that one thread manages: frame data of a real-time
  * loop, records of a store, parse trees.
  *
- * <p><b>Thread safety: none.</b> A heap must be used by one thread at a time, every method
- * included (the C heap takes no locks and even its lookups update a cache); hand a heap over
- * between threads only through a happens-before edge (a lock, a volatile, a queue). For a heap
- * shared by threads use {@link SharedTlsfHeap}, or give each thread its own heap. The handle is
- * therefore a plain field and the hot methods take no lock and allocate nothing.
+ * <p><b>Thread safety: confined, checked.</b> A heap is used by one thread at a time, every
+ * method included (the C heap takes no locks and even its lookups update a cache). Handing it to
+ * another thread between calls is fine: the heap follows its user, at the cost of a process-wide
+ * memory barrier (microseconds) on each hand-over; hand it over through a happens-before edge
+ * (a lock, a volatile, a queue). A call made while another thread is inside a call on the same
+ * heap, {@link #close()} included, is refused with {@link IllegalStateException} naming both
+ * threads, and the heap is left intact: the caller that came second learns of the bug instead of
+ * corrupting the heap. The check costs the thread that uses the heap a few plain loads and stores
+ * per call, no atomic instruction (see {@code Lease}). For a heap shared by threads use
+ * {@link SharedTlsfHeap}, or give each thread its own heap. The hot methods take no lock and
+ * allocate nothing.
  *
  * <p><b>Memory.</b> {@link #create(long)} takes one pool from the system allocator
  * ({@code posix_memalign}, 64-byte aligned) that {@link #close()} frees.
@@ -41,7 +50,50 @@ public final class TlsfHeap implements NativeAllocator {
     /** Past this, growth stops doubling and adds what the request needs. */
     private static final long GROWTH_DOUBLING_LIMIT = BLOCK_SIZE_MAX / 4;
 
-    /** The tlsf_t; 0 once closed. Plain: single-threaded by contract. */
+    /*
+     * Confinement, checked without atomic instructions on the user's path. The thread using the
+     * heap holds the current Lease and counts its calls in it (plain stores, ordered for the
+     * compiler); a thread that finds another's lease installs its own, runs the process-wide
+     * barrier (nalloc_gate_barrier: every other thread executes a full fence) and then reads the
+     * old lease's count. Either the old holder's count store is visible after the barrier, and
+     * the newcomer backs out with an exception, or the old holder's re-read of the lease, after
+     * its store, sees the new lease and it backs out to claim() itself. Where the system has no
+     * such barrier the count store is volatile instead.
+     */
+    private static final boolean LIGHT = GateNative.nalloc_gate_light() == 1;
+    private static final VarHandle LEASE;
+    private static final VarHandle INSIDE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            LEASE = lookup.findVarHandle(TlsfHeap.class, "lease", Lease.class);
+            INSIDE = lookup.findVarHandle(Lease.class, "inside", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One thread's right to use the heap; {@code inside} is written by that thread only. */
+    private static final class Lease {
+        final Thread thread;
+        /** Calls of {@code thread} in progress (nested through a ChunkAllocator callback: more than 1). */
+        int inside;
+
+        Lease(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    /** The current lease; accessed through LEASE. */
+    @SuppressWarnings("unused")
+    private Lease lease = new Lease(Thread.currentThread());
+    /** Serializes claims (hand-overs), never taken by the lease holder's calls. */
+    private final Object claims = new Object();
+    /** False for the heap inside a SharedTlsfHeap, whose monitor confines every call. */
+    private boolean confined = true;
+
+    /** The tlsf_t; 0 once closed. Plain: confined (see Lease). */
     private long heap;
     /** null: one pool from the system allocator. */
     private final ChunkAllocator chunks;
@@ -177,6 +229,66 @@ public final class TlsfHeap implements NativeAllocator {
         heldBytes += bytes;
     }
 
+    /** For SharedTlsfHeap, before it publishes this heap: its monitor confines every call. */
+    TlsfHeap confinedByCaller() {
+        confined = false;
+        return this;
+    }
+
+    /**
+     * Starts a call of the current thread: its lease, with the call counted. Claims the heap when
+     * another thread held it last. Null for a heap confined by its caller.
+     */
+    private Lease enter() {
+        if (!confined) {
+            return null;
+        }
+        Thread me = Thread.currentThread();
+        for (;;) {
+            Lease l = (Lease) LEASE.getOpaque(this);
+            if (l.thread != me) {
+                l = claim(me);
+            }
+            if (LIGHT) {
+                INSIDE.setOpaque(l, l.inside + 1);
+                VarHandle.acquireFence(); // the compiler keeps the re-read below after the store
+            } else {
+                INSIDE.setVolatile(l, l.inside + 1);
+            }
+            if (LEASE.getOpaque(this) == l) {
+                return l;
+            }
+            INSIDE.setRelease(l, l.inside - 1); // claimed meanwhile: back out, claim it back
+        }
+    }
+
+    /** Ends a call started by enter(). */
+    private static void leave(Lease l) {
+        if (l != null) {
+            INSIDE.setRelease(l, l.inside - 1);
+        }
+    }
+
+    /** Hands the heap to {@code me}, or refuses when its holder is inside a call. */
+    private Lease claim(Thread me) {
+        synchronized (claims) {
+            Lease current = (Lease) LEASE.getVolatile(this);
+            if (current.thread == me) {
+                return current;
+            }
+            Lease mine = new Lease(me);
+            LEASE.setVolatile(this, mine);
+            GateNative.nalloc_gate_barrier();
+            if ((int) INSIDE.getVolatile(current) != 0) {
+                LEASE.setVolatile(this, current);
+                throw new IllegalStateException("TlsfHeap called by thread=" + me.getName() + " while thread="
+                        + current.thread.getName() + " is inside a call on it: a TlsfHeap is confined to one thread"
+                        + " at a time (use SharedTlsfHeap to share one); the heap is unchanged");
+            }
+            return mine;
+        }
+    }
+
     private long handle() {
         long h = heap;
         if (h == 0) {
@@ -192,6 +304,15 @@ public final class TlsfHeap implements NativeAllocator {
      */
     @Override
     public long malloc(long size) {
+        Lease l = enter();
+        try {
+            return mallocInside(size);
+        } finally {
+            leave(l);
+        }
+    }
+
+    private long mallocInside(long size) {
         long h = handle();
         Blocks.checkSize(size);
         long p = TlsfNative.tlsf_malloc(h, size);
@@ -206,14 +327,19 @@ public final class TlsfHeap implements NativeAllocator {
      */
     @Override
     public long malloc(long size, long alignment) {
-        long h = handle();
-        Blocks.checkSize(size);
-        Blocks.checkAlignment(alignment);
-        long p = TlsfNative.tlsf_memalign(h, alignment, size);
-        if (p == 0 && chunks != null && grow(size, alignment)) {
-            p = TlsfNative.tlsf_memalign(h, alignment, size);
+        Lease l = enter();
+        try {
+            long h = handle();
+            Blocks.checkSize(size);
+            Blocks.checkAlignment(alignment);
+            long p = TlsfNative.tlsf_memalign(h, alignment, size);
+            if (p == 0 && chunks != null && grow(size, alignment)) {
+                p = TlsfNative.tlsf_memalign(h, alignment, size);
+            }
+            return p;
+        } finally {
+            leave(l);
         }
-        return p;
     }
 
     /**
@@ -226,43 +352,58 @@ public final class TlsfHeap implements NativeAllocator {
      */
     @Override
     public long realloc(long address, long size) {
-        long h = handle();
-        Blocks.checkSize(size);
-        if (address == 0) {
-            return malloc(size);
-        }
-        long p = TlsfNative.tlsf_realloc(h, address, size);
-        if (p == 0) {
-            // tlsf_realloc refuses non-live blocks without touching them: tell the cases apart
-            // only on this (cold) path.
-            if (TlsfNative.tlsf_owns(h, address) == 0) {
-                throw notLive(address);
+        Lease l = enter();
+        try {
+            long h = handle();
+            Blocks.checkSize(size);
+            if (address == 0) {
+                return mallocInside(size);
             }
-            // A moved block needs at most its current alignment (a power of two dividing it).
-            long alignment = Math.min(Long.lowestOneBit(address), ALIGNMENT_MAX);
-            if (chunks != null && grow(size, alignment > ALIGN ? alignment : 0)) {
-                p = TlsfNative.tlsf_realloc(h, address, size);
+            long p = TlsfNative.tlsf_realloc(h, address, size);
+            if (p == 0) {
+                // tlsf_realloc refuses non-live blocks without touching them: tell the cases apart
+                // only on this (cold) path.
+                if (TlsfNative.tlsf_owns(h, address) == 0) {
+                    throw notLive(address);
+                }
+                // A moved block needs at most its current alignment (a power of two dividing it).
+                long alignment = Math.min(Long.lowestOneBit(address), ALIGNMENT_MAX);
+                if (chunks != null && grow(size, alignment > ALIGN ? alignment : 0)) {
+                    p = TlsfNative.tlsf_realloc(h, address, size);
+                }
             }
+            return p;
+        } finally {
+            leave(l);
         }
-        return p;
     }
 
     /** {@inheritDoc} Exact: the heap keeps a bit per possible block start. */
     @Override
     public void free(long address) {
-        long h = handle();
-        if (address != 0 && TlsfNative.tlsf_free_checked(h, address) != TlsfNative.TLSF_OK) {
-            throw notLive(address);
+        Lease l = enter();
+        try {
+            long h = handle();
+            if (address != 0 && TlsfNative.tlsf_free_checked(h, address) != TlsfNative.TLSF_OK) {
+                throw notLive(address);
+            }
+        } finally {
+            leave(l);
         }
     }
 
     @Override
     public long size(long address) {
-        long usable = TlsfNative.nalloc_tlsf_usable_size(handle(), address);
-        if (usable == 0) {
-            throw notLive(address);
+        Lease l = enter();
+        try {
+            long usable = TlsfNative.nalloc_tlsf_usable_size(handle(), address);
+            if (usable == 0) {
+                throw notLive(address);
+            }
+            return usable;
+        } finally {
+            leave(l);
         }
-        return usable;
     }
 
     private static IllegalArgumentException notLive(long address) {
@@ -310,7 +451,12 @@ public final class TlsfHeap implements NativeAllocator {
      */
     public TlsfStats stats() {
         long[] s = new long[TlsfNative.TLSF_STATS_LONGS];
-        TlsfNative.tlsf_stats(handle(), s);
+        Lease l = enter();
+        try {
+            TlsfNative.tlsf_stats(handle(), s);
+        } finally {
+            leave(l);
+        }
         return new TlsfStats(s[TlsfNative.TLSF_STATS_POOL_BYTES], s[TlsfNative.TLSF_STATS_USED_BYTES],
                 s[TlsfNative.TLSF_STATS_FREE_BYTES], s[TlsfNative.TLSF_STATS_LARGEST_FREE_BLOCK],
                 s[TlsfNative.TLSF_STATS_USED_BLOCKS], s[TlsfNative.TLSF_STATS_FREE_BLOCKS], chunkCount);
@@ -323,7 +469,13 @@ public final class TlsfHeap implements NativeAllocator {
      * @throws IllegalStateException naming the first broken invariant, or if the heap is closed
      */
     public void check() {
-        int code = TlsfNative.tlsf_check(handle());
+        int code;
+        Lease l = enter();
+        try {
+            code = TlsfNative.tlsf_check(handle());
+        } finally {
+            leave(l);
+        }
         if (code != TlsfNative.TLSF_INV_OK) {
             throw new IllegalStateException("TLSF invariant broken: " + TlsfNative.tlsf_invariant_name(code)
                     + " (tlsf_check=" + code + ")");
@@ -339,18 +491,23 @@ public final class TlsfHeap implements NativeAllocator {
      * @throws IllegalStateException if the heap is closed
      */
     public long trim() {
-        long h = handle();
-        long released = 0;
-        for (int i = chunkCount - 1; i >= 1; i--) {
-            if (TlsfNative.tlsf_remove_pool(h, poolAddress[i]) == TlsfNative.TLSF_OK) {
-                long chunk = chunkAddress[i];
-                long bytes = chunkBytes[i];
-                forget(i);
-                released += bytes;
-                chunks.freeChunk(chunk, bytes);
+        Lease l = enter();
+        try {
+            long h = handle();
+            long released = 0;
+            for (int i = chunkCount - 1; i >= 1; i--) {
+                if (TlsfNative.tlsf_remove_pool(h, poolAddress[i]) == TlsfNative.TLSF_OK) {
+                    long chunk = chunkAddress[i];
+                    long bytes = chunkBytes[i];
+                    forget(i);
+                    released += bytes;
+                    chunks.freeChunk(chunk, bytes);
+                }
             }
+            return released;
+        } finally {
+            leave(l);
         }
-        return released;
     }
 
     private void forget(int i) {
@@ -397,10 +554,21 @@ public final class TlsfHeap implements NativeAllocator {
      * freed, or every chunk is handed back to the {@link ChunkAllocator} (last first) with the
      * address and size it was obtained with; if {@code freeChunk} throws, the remaining chunks
      * are still handed back and the first exception is rethrown with the others suppressed.
-     * Calling it again does nothing.
+     * Calling it again does nothing. From a thread other than the last user it is a hand-over
+     * first: refused with {@link IllegalStateException}, heap intact, while that thread is inside a
+     * call.
      */
     @Override
     public void close() {
+        Lease l = enter();
+        try {
+            closeInside();
+        } finally {
+            leave(l);
+        }
+    }
+
+    private void closeInside() {
         if (heap == 0) {
             return;
         }
