@@ -39,9 +39,10 @@ import java.util.Objects;
  * stack capture on, {@code malloc} also records a stack trace (microseconds). The README's
  * performance table measures both against the wrapped allocator.
  *
- * <p><b>Thread safety:</b> as safe as the wrapped allocator: calls are serialized by this object's
- * lock, so a thread-safe allocator stays thread-safe, and a single-threaded one ({@link TlsfHeap})
- * becomes usable from several threads through this wrapper.
+ * <p><b>Thread safety:</b> {@link #isThreadSafe()} answers as the wrapped allocator does. Calls
+ * are serialized by this object's lock, so a thread-safe allocator stays thread-safe; a
+ * single-threaded one ({@link TlsfHeap}) is not made safe for code that checks, since its owner
+ * may still call it directly.
  */
 public final class DebugAllocator implements NativeAllocator {
     /** Guard bytes on each side of a block (also the minimum front offset, so 16-byte alignment holds). */
@@ -230,6 +231,12 @@ public final class DebugAllocator implements NativeAllocator {
             }
         }
         return -1;
+    }
+
+    /** As the wrapped allocator (see the class notes). */
+    @Override
+    public boolean isThreadSafe() {
+        return backing.isThreadSafe();
     }
 
     /** {@inheritDoc} Exactly the requested size, at least 1 (guards are not usable). */

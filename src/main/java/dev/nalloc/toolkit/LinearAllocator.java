@@ -174,6 +174,12 @@ public final class LinearAllocator implements NativeAllocator {
         return false;
     }
 
+    /** False: confine it to one thread. */
+    @Override
+    public boolean isThreadSafe() {
+        return false;
+    }
+
     /**
      * Frees every block: the whole buffer is available again.
      *

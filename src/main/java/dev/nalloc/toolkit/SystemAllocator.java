@@ -116,6 +116,12 @@ public final class SystemAllocator implements NativeAllocator {
         return size;
     }
 
+    /** True: see the class notes. */
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
     /**
      * Blocks currently live.
      *
