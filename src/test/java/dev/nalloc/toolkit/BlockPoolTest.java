@@ -73,7 +73,9 @@ class BlockPoolTest {
                 assertEquals(40, pool.size(p));
             }
             assertEquals(0, pool.malloc(41), "larger than a block");
-            assertEquals(0, pool.malloc(8, 64), "more aligned than a block");
+            IllegalArgumentException aligned = assertThrows(IllegalArgumentException.class, () -> pool.malloc(8, 64),
+                    "more aligned than any block can be: refused, not exhaustion");
+            assertEquals("alignment=64 exceeds this pool's block alignment=32", aligned.getMessage());
             for (long p : blocks) {
                 pool.free(p);
             }
