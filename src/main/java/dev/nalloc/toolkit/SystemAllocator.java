@@ -89,15 +89,15 @@ public final class SystemAllocator implements NativeAllocator {
     }
 
     /**
-     * Takes a live block out of the registry, so that close() can no longer free it: from here the
-     * caller owns it. Returns its size.
+     * The size of a live block; with {@code take}, also takes it out of the registry, so that
+     * close() can no longer free it: from there the caller owns it.
      */
-    private long take(long address) {
+    private long lookUp(long address, boolean take) {
         LiveBlocks s = stripe(address);
         long size;
         synchronized (s) {
             checkOpen();
-            size = s.remove(address);
+            size = take ? s.remove(address) : s.get(address);
         }
         if (size < 0) {
             throw Blocks.notLive(address, "allocator", "double free or foreign pointer");
@@ -117,7 +117,7 @@ public final class SystemAllocator implements NativeAllocator {
         if (address == 0) {
             return malloc(size);
         }
-        long old = take(address);
+        long old = lookUp(address, true);
         long usable = Math.max(size, 1);
         long p = SystemNative.nalloc_system_alloc(16, usable);
         if (p == 0) {
@@ -136,22 +136,13 @@ public final class SystemAllocator implements NativeAllocator {
             checkOpen();
             return;
         }
-        take(address);
+        lookUp(address, true);
         SystemNative.nalloc_system_free(address);
     }
 
     @Override
     public long size(long address) {
-        LiveBlocks s = stripe(address);
-        long size;
-        synchronized (s) {
-            checkOpen();
-            size = s.get(address);
-        }
-        if (size < 0) {
-            throw Blocks.notLive(address, "allocator", "double free or foreign pointer");
-        }
-        return size;
+        return lookUp(address, false);
     }
 
     /** True: see the class notes. */
