@@ -401,14 +401,16 @@ static uint32_t bucket_take(sm_bucket *b, _Atomic uint32_t *out, uint32_t want)
 /* Bucket for (bytes, alignment): the smallest whose block size holds bytes
  * and is a multiple of the alignment (then every block is aligned, as bucket
  * bases are SM_ALIGN_MAX-aligned). *alignment is normalised (0 -> 16).
+ * Alignments above SM_ALIGN_MAX are the fallback's alone (no bucket base is
+ * known to be aligned that far).
  * SM_SEL_FALLBACK: no bucket fits; SM_SEL_INVALID: refuse the request. */
 static inline int32_t bucket_select(struct sm_allocator_s *a, size_t bytes,
                                     size_t *alignment)
 {
     size_t al = *alignment ? *alignment : SM_ALIGN_DEFAULT;
-    if ((al & (al - 1)) != 0 || al > SM_ALIGN_MAX) return SM_SEL_INVALID;
+    if ((al & (al - 1)) != 0 || al > SM_ALIGN_FALLBACK_MAX) return SM_SEL_INVALID;
     *alignment = al;
-    if (bytes > a->max_block)
+    if (bytes > a->max_block || al > SM_ALIGN_MAX)
         return bytes > SM_REQUEST_MAX ? SM_SEL_INVALID : SM_SEL_FALLBACK;
     size_t units = (bytes + SM_BLOCK_GRANULE - 1) >> 4;
     if (units == 0) units = 1; /* malloc(0): a minimum block */

@@ -32,7 +32,10 @@
  *  exhausted) are passed to the system's aligned allocator (the fallback);
  *  every function below works the same for bucket and fallback blocks.
  *  Alignment: 0 means SM_ALIGN_DEFAULT (16); otherwise a power of two
- *  1..SM_ALIGN_MAX; anything else makes the allocation fail (NULL).
+ *  1..SM_ALIGN_FALLBACK_MAX; anything else makes the allocation fail (NULL).
+ *  Buckets serve alignments up to SM_ALIGN_MAX; larger ones (up to
+ *  SM_ALIGN_FALLBACK_MAX, 1 GiB) always go to the fallback, so callers whose
+ *  contract takes any power of two (C11 aligned_alloc, LWJGL) are served.
  *  Sizes: 0 yields a minimum block (non-NULL); sizes beyond PTRDIFF_MAX
  *  minus SM_ALIGN_MAX fail (NULL).
  *
@@ -65,7 +68,8 @@ typedef enum {
 #define SM_BUCKET_SIZE_MAX ((size_t)1 << 30)  /* 1 GiB: exact block index */
 #define SM_BLOCK_GRANULE 16                   /* bucket i: blocks of 16*(i+1) */
 #define SM_ALIGN_DEFAULT 16
-#define SM_ALIGN_MAX 4096
+#define SM_ALIGN_MAX 4096                     /* largest alignment of a bucket block */
+#define SM_ALIGN_FALLBACK_MAX ((size_t)1 << 30) /* largest alignment at all */
 
 /* Results of sm_free_checked. */
 #define SM_OK 0

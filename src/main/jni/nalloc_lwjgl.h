@@ -95,8 +95,10 @@ static void nalloc_lwjgl_free(void *p)
     }
 }
 
-/* C11 aligned_alloc argument order. An alignment that is not a power of two
- * or is above SM_ALIGN_MAX (4096) fails with NULL, as sm_malloc does. */
+/* C11 aligned_alloc argument order. Any power of two up to
+ * SM_ALIGN_FALLBACK_MAX (1 GiB) is served, above SM_ALIGN_MAX (4096) by the
+ * fallback; one that is not a power of two or is larger fails with NULL, as
+ * sm_malloc does. */
 static void *nalloc_lwjgl_aligned_alloc(size_t alignment, size_t size)
 {
     sm_allocator a = nalloc_lwjgl_allocator();

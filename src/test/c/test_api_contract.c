@@ -314,7 +314,7 @@ static void sm_malloc_free_edges(void)
     REQUIRE(a != NULL);
 
     CHECK(sm.malloc(a, 64, 3) == NULL);
-    CHECK(sm.malloc(a, 64, 2 * SM_ALIGN_MAX) == NULL);
+    CHECK(sm.malloc(a, 64, 2 * SM_ALIGN_FALLBACK_MAX) == NULL);
     CHECK(sm.malloc(a, (size_t)PTRDIFF_MAX - SM_ALIGN_MAX + 1, 0) == NULL);
     CHECK(sm.malloc(a, SIZE_MAX, 0) == NULL);
 
@@ -401,6 +401,37 @@ static void sm_realloc_edges(void)
     sm.destroy(a);
 }
 
+/* Alignments past what a bucket can give (SM_ALIGN_MAX) up to
+ * SM_ALIGN_FALLBACK_MAX are served by the fallback: aligned, owned, sized,
+ * resizable with the alignment kept, freed like any other block. */
+static void sm_large_alignments(void)
+{
+    sm_allocator a = sm.create(64, 1u << 16);
+    REQUIRE(a != NULL);
+    for (size_t al = 2 * SM_ALIGN_MAX; al <= ((size_t)1 << 20); al <<= 1) {
+        char *p = sm.malloc(a, 100, al);
+        REQUIRE(p != NULL);
+        CHECK((uintptr_t)p % al == 0);
+        CHECK(sm.owns(a, p) && sm.mbucket(a, p) == -1 && sm.msize(a, p) >= 100);
+        pattern_fill(p, 100, 3);
+        char *q = sm.realloc(a, p, 3000, al);
+        REQUIRE(q != NULL);
+        CHECK((uintptr_t)q % al == 0 && pattern_ok(q, 100, 3));
+        CHECK(sm.free_checked(a, q) == SM_OK);
+        CHECK(sm.free_checked(a, q) == SM_ERR_NOT_OWNED);
+        char *small = sm.malloc(a, 0, al); /* a bucket-sized request still honours it */
+        REQUIRE(small != NULL);
+        CHECK((uintptr_t)small % al == 0);
+        sm.free(a, small);
+    }
+    CHECK(sm.malloc(a, 16, 2 * SM_ALIGN_FALLBACK_MAX) == NULL);
+    void *p = sm.malloc(a, 16, 0);
+    CHECK(sm.realloc(a, p, 16, 2 * SM_ALIGN_FALLBACK_MAX) == NULL && sm.owns(a, p));
+    sm.free(a, p);
+    CHECK(sm.check(a) == 0);
+    sm.destroy(a);
+}
+
 static void sm_thread_cache_edges(void)
 {
     sm_allocator a = sm.create(4, 1u << 16);
@@ -453,6 +484,7 @@ int main(void)
     RUN_TEST(sm_create_limits);
     RUN_TEST(sm_malloc_free_edges);
     RUN_TEST(sm_realloc_edges);
+    RUN_TEST(sm_large_alignments);
     RUN_TEST(sm_thread_cache_edges);
     return test_finish("test_api_contract");
 }

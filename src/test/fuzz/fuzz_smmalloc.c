@@ -28,8 +28,10 @@ static uint32_t next_tag;
 
 static size_t fuzz_align(fuzz_input *in)
 {
-    uint32_t v = fuzz_u8(in) % 16;
-    return v >= 14 ? 0 : (size_t)1 << v; /* 0: default; 2^13 must fail */
+    uint32_t v = fuzz_u8(in) % 17;
+    /* 0: default; up to 2^13, past the buckets' SM_ALIGN_MAX (the fallback's);
+     * one beyond SM_ALIGN_FALLBACK_MAX, which must fail */
+    return v == 16 ? 2 * SM_ALIGN_FALLBACK_MAX : v >= 14 ? 0 : (size_t)1 << v;
 }
 
 static void verify_slot(sm_allocator a, const slot *s)
@@ -89,7 +91,7 @@ static void step(sm_allocator a, fuzz_input *in)
         size_t n = fuzz_size(in, 11), align = fuzz_align(in);
         release(a, s);
         void *p = sm_malloc(a, n, align);
-        if (align > SM_ALIGN_MAX) FUZZ_ASSERT(p == NULL);
+        if (align > SM_ALIGN_FALLBACK_MAX) FUZZ_ASSERT(p == NULL);
         else FUZZ_ASSERT(p != NULL); /* the fallback always has room here */
         if (p) store(s, p, n, align);
         break;
@@ -99,7 +101,7 @@ static void step(sm_allocator a, fuzz_input *in)
         if (!s->ptr) break;
         verify_slot(a, s);
         void *p = sm_realloc(a, s->ptr, n, align);
-        if (!p) { FUZZ_ASSERT(align > SM_ALIGN_MAX); verify_slot(a, s); break; }
+        if (!p) { FUZZ_ASSERT(align > SM_ALIGN_FALLBACK_MAX); verify_slot(a, s); break; }
         size_t kept = n < s->size ? n : s->size;
         FUZZ_ASSERT(fuzz_verify(p, kept, s->tag));
         if (p != s->ptr) recently_freed[next_tag % 8] = s->ptr;

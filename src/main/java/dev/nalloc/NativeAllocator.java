@@ -39,7 +39,9 @@ import dev.nalloc.toolkit.SystemAllocator;
  *       {@link #close()} itself may be called again and then does nothing. Closing releases
  *       every block still allocated.</li>
  * </ul>
- * Whether an allocator may be used from several threads is stated by each implementation.
+ * Whether an allocator may be used from several threads at once is stated by
+ * {@link #isThreadSafe()}; code that hands an allocator to other threads (a {@code Cleaner}, a
+ * shared FFM arena) asks it and refuses a single-threaded one.
  */
 public interface NativeAllocator extends AutoCloseable {
 
@@ -114,6 +116,20 @@ public interface NativeAllocator extends AutoCloseable {
     default boolean supportsFree() {
         return true;
     }
+
+    /**
+     * Whether every method but {@link #close()} may be called by several threads at once, and a
+     * block freed by another thread than the one that allocated it. True for {@link SharedTlsfHeap},
+     * {@link Smmalloc}, {@link SystemAllocator} and {@link ConcurrentBlockPool}; false for
+     * {@link TlsfHeap}, {@link BlockPool}, {@link ArenaAllocator} and {@link LinearAllocator}, which
+     * must be confined to one thread at a time; {@link DebugAllocator} answers as the allocator it
+     * wraps. Places that call an allocator from threads of their own (the safety net of
+     * {@link dev.nalloc.buffer.ByteBufferAllocator}, a shared FFM arena) refuse an allocator that
+     * answers false with {@link IllegalArgumentException}.
+     *
+     * @return true when concurrent calls are safe
+     */
+    boolean isThreadSafe();
 
     /**
      * Releases the allocator and every block still allocated from it; later calls throw

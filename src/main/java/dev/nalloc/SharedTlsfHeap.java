@@ -100,6 +100,12 @@ public final class SharedTlsfHeap implements NativeAllocator {
         }
     }
 
+    /** True: every call takes the heap's lock. */
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
     /**
      * As {@link TlsfHeap#view(long)}; the size is read under the lock. The view is raw: it must
      * not be used after any thread frees or moves the block.

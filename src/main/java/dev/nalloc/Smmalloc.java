@@ -508,6 +508,12 @@ public final class Smmalloc implements NativeAllocator {
                 : "double free or foreign pointer");
     }
 
+    /** True: any number of threads may call it at once (see the class notes). */
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
     /**
      * A direct buffer over the whole usable size of a block, without copying: native byte order,
      * position 0, limit = capacity = {@link #size(long)}.

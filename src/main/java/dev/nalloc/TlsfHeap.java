@@ -410,6 +410,12 @@ public final class TlsfHeap implements NativeAllocator {
         return Blocks.notLive(address, "heap", "double free or foreign pointer");
     }
 
+    /** False: single-threaded by contract (see the class notes); use {@link SharedTlsfHeap}. */
+    @Override
+    public boolean isThreadSafe() {
+        return false;
+    }
+
     /**
      * A direct buffer over the whole usable size of a block, without copying: writes through the
      * buffer are writes to the block. Native byte order, position 0, limit = capacity =

@@ -322,6 +322,11 @@ public final class NallocDemo {
         }
 
         @Override
+        public boolean isThreadSafe() {
+            return true; // malloc/free underneath
+        }
+
+        @Override
         public void close() {
         }
     }

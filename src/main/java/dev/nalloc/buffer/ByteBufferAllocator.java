@@ -3,11 +3,11 @@ package dev.nalloc.buffer;
 import dev.nalloc.NativeAllocator;
 import dev.nalloc.SharedTlsfHeap;
 import dev.nalloc.Smmalloc;
-import dev.nalloc.TlsfHeap;
 import dev.nalloc.internal.Blocks;
 import dev.nalloc.internal.DirectBufferFactory;
 import dev.nalloc.toolkit.SystemAllocator;
 import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
@@ -38,20 +38,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * buffer (and with REPORT a stack trace); {@link SafetyNet#NONE} leaves a forgotten buffer leaked,
  * like a forgotten {@code malloc}.
  *
- * <p><b>Errors.</b> {@code free} of a buffer this allocator did not make (a heap buffer, another
- * allocator's, a slice) or of one already freed is an {@link IllegalArgumentException}, and nothing
- * is freed. {@code allocateDirect} throws {@link OutOfMemoryError} when the allocator is exhausted,
- * as {@code ByteBuffer.allocateDirect} does.
+ * <p><b>Errors.</b> {@code free} takes exactly the buffer object {@code allocateDirect} returned:
+ * a heap buffer, another allocator's, a slice or duplicate (even one with the same address and
+ * capacity), or a buffer already freed is an {@link IllegalArgumentException}, and nothing is
+ * freed. Each live buffer is recorded (address &rarr; a weak reference to it) for that check.
+ * {@code allocateDirect} throws {@link OutOfMemoryError} when the allocator is exhausted, as
+ * {@code ByteBuffer.allocateDirect} does.
  *
  * <p><b>Thread safety:</b> as the wrapped allocator's; with a thread-safe allocator
  * ({@link Smmalloc}, {@link SharedTlsfHeap}, {@link SystemAllocator}) buffers may be allocated and
- * freed from any thread. The Cleaner frees from its own thread: combine a safety net with a
- * thread-safe allocator only (the constructor refuses a {@link TlsfHeap}).
+ * freed from any thread. The Cleaner frees from its own thread: a safety net needs an allocator
+ * whose {@link NativeAllocator#isThreadSafe()} is true, and the constructor refuses any other.
  */
 public final class ByteBufferAllocator {
     /** What happens to a buffer that becomes unreachable without {@link #free(ByteBuffer)}. */
     public enum SafetyNet {
-        /** Nothing: it leaks, as a forgotten malloc does. No per-buffer cost. */
+        /**
+         * Nothing: it leaks, as a forgotten malloc does (with its small record). No Cleaner
+         * registration.
+         */
         NONE,
         /** A {@link Cleaner} frees it after a GC. */
         FREE,
@@ -64,7 +69,7 @@ public final class ByteBufferAllocator {
 
     private final NativeAllocator allocator;
     private final SafetyNet net;
-    /** Buffers with a safety net, by address: what free() must cancel. */
+    /** The live buffers, by address: what free() checks and, with a net, must cancel. */
     private final ConcurrentHashMap<Long, Guard> guarded = new ConcurrentHashMap<>();
     private final AtomicLong rescued = new AtomicLong();
 
@@ -73,31 +78,39 @@ public final class ByteBufferAllocator {
      *
      * @param allocator where the memory comes from
      * @param net what happens to forgotten buffers
-     * @throws IllegalArgumentException if a safety net is asked of a single-threaded
-     *         {@link TlsfHeap} (the Cleaner's thread would free into it concurrently)
+     * @throws IllegalArgumentException if a safety net is asked of an allocator that is not
+     *         {@linkplain NativeAllocator#isThreadSafe() thread-safe} (the Cleaner's thread would
+     *         free into it concurrently), or the allocator cannot free single blocks
      */
     public ByteBufferAllocator(NativeAllocator allocator, SafetyNet net) {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.net = Objects.requireNonNull(net, "net");
-        if (net != SafetyNet.NONE && allocator instanceof TlsfHeap) {
-            throw new IllegalArgumentException("a safety net frees from the Cleaner's thread: use SharedTlsfHeap");
+        if (net != SafetyNet.NONE && !allocator.isThreadSafe()) {
+            throw new IllegalArgumentException("net=" + net + " frees from the Cleaner's thread, but allocator="
+                    + allocator + " is not thread-safe: use SafetyNet.NONE or a thread-safe allocator");
         }
         if (!allocator.supportsFree()) {
             throw new IllegalArgumentException(allocator + " cannot free single blocks");
         }
     }
 
-    /** The Cleaner action: frees at most once, whoever comes first. Holds no reference to the buffer. */
+    /**
+     * A live buffer's record, and with a net its Cleaner action: frees at most once, whoever comes
+     * first. The buffer is held weakly, so the record neither keeps it reachable (the Cleaner
+     * must see it become unreachable) nor lets a slice or duplicate pass for it.
+     */
     private final class Guard implements Runnable {
         final long address;
         final int capacity;
+        final WeakReference<ByteBuffer> buffer;
         final Throwable allocatedAt; // REPORT only
         final AtomicBoolean done = new AtomicBoolean();
-        Cleaner.Cleanable cleanable;
+        Cleaner.Cleanable cleanable; // null without a net
 
-        Guard(long address, int capacity, Throwable allocatedAt) {
+        Guard(long address, int capacity, ByteBuffer buffer, Throwable allocatedAt) {
             this.address = address;
             this.capacity = capacity;
+            this.buffer = new WeakReference<>(buffer);
             this.allocatedAt = allocatedAt;
         }
 
@@ -139,9 +152,9 @@ public final class ByteBufferAllocator {
         }
         Blocks.fill(p, capacity, (byte) 0);
         ByteBuffer b = DirectBufferFactory.view(p, capacity).order(ByteOrder.BIG_ENDIAN);
+        Guard g = new Guard(p, capacity, b, net == SafetyNet.REPORT ? new Throwable("allocateDirect") : null);
+        guarded.put(p, g);
         if (net != SafetyNet.NONE) {
-            Guard g = new Guard(p, capacity, net == SafetyNet.REPORT ? new Throwable("allocateDirect") : null);
-            guarded.put(p, g);
             g.cleanable = CLEANER.register(b, g);
         }
         return b;
@@ -150,7 +163,7 @@ public final class ByteBufferAllocator {
     /**
      * Frees a buffer made by {@link #allocateDirect}.
      *
-     * @param buffer the buffer itself (not a slice or duplicate of it)
+     * @param buffer the buffer object {@link #allocateDirect} returned (not a slice or duplicate)
      * @throws IllegalArgumentException if the buffer is not one of this allocator's live buffers;
      *         nothing is freed
      * @throws IllegalStateException if the allocator is closed
@@ -161,24 +174,21 @@ public final class ByteBufferAllocator {
             throw new IllegalArgumentException("a heap buffer is not a native block");
         }
         long p = Blocks.address(buffer);
-        if (net != SafetyNet.NONE) {
-            Guard g = guarded.get(p);
-            if (g == null || g.capacity != buffer.capacity() || !g.done.compareAndSet(false, true)) {
-                throw Blocks.notLive(p, "ByteBufferAllocator", "not a live buffer of it: freed already, a slice, "
-                        + "or another allocator's");
-            }
-            guarded.remove(p, g);
-            try {
-                allocator.free(p);
-            } finally {
+        Guard g = guarded.get(p);
+        // identity, not address and capacity: a duplicate or a head slice shares both, and freeing
+        // through it would leave the buffer itself live over a freed block
+        if (g == null || g.buffer.get() != buffer || !g.done.compareAndSet(false, true)) {
+            throw Blocks.notLive(p, "ByteBufferAllocator", "not a buffer it handed out, or freed already: a slice, "
+                    + "a duplicate, or another allocator's");
+        }
+        guarded.remove(p, g);
+        try {
+            allocator.free(p);
+        } finally {
+            if (g.cleanable != null) {
                 g.cleanable.clean(); // deregisters; run() sees done and does nothing
             }
-            return;
         }
-        if (allocator.size(p) < buffer.capacity()) { // also refuses foreign addresses
-            throw Blocks.notLive(p, "ByteBufferAllocator", "the buffer is larger than its block");
-        }
-        allocator.free(p);
     }
 
     /**

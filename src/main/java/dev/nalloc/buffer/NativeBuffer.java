@@ -90,6 +90,7 @@ public abstract sealed class NativeBuffer implements AutoCloseable
             throw new IllegalArgumentException("address=" + Blocks.hex(address) + " length=" + length
                     + " is not a buffer of " + elementBytes + "-byte elements");
         }
+        Blocks.checkRange(address, length * elementBytes);
     }
 
     final void checkOpen() {

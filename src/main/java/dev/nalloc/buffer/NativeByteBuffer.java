@@ -60,7 +60,8 @@ public final class NativeByteBuffer extends NativeBuffer {
      * @param address of element 0, a multiple of {@code Byte.BYTES}
      * @param length number of elements
      * @return a new buffer
-     * @throws IllegalArgumentException if the address is 0 or misaligned, or the length out of range
+     * @throws IllegalArgumentException if the address is 0 or misaligned, the length out of range, or
+     *         the range wraps past the end of the address space
      */
     public static NativeByteBuffer wrap(long address, long length) {
         checkWrap(address, length, BYTES);

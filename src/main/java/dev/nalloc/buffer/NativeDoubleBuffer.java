@@ -59,7 +59,8 @@ public final class NativeDoubleBuffer extends NativeBuffer {
      * @param address of element 0, a multiple of {@code Double.BYTES}
      * @param length number of elements
      * @return a new buffer
-     * @throws IllegalArgumentException if the address is 0 or misaligned, or the length out of range
+     * @throws IllegalArgumentException if the address is 0 or misaligned, the length out of range, or
+     *         the range wraps past the end of the address space
      */
     public static NativeDoubleBuffer wrap(long address, long length) {
         checkWrap(address, length, BYTES);

@@ -23,6 +23,19 @@ public final class Blocks {
         }
     }
 
+    /**
+     * Checks that {@code [address, address + bytes)} is a range of memory: address not 0, bytes
+     * not negative, and the range does not wrap past the top of the address space. Addresses are
+     * unsigned, so the wrap test is an unsigned compare: a signed one lets a range starting in the
+     * upper half (a negative long) and ending past 2<sup>64</sup> through.
+     */
+    public static void checkRange(long address, long bytes) {
+        if (address == 0 || bytes < 0 || Long.compareUnsigned(address + bytes, address) < 0) {
+            throw new IllegalArgumentException("address=" + hex(address) + " bytes=" + bytes
+                    + " is not a memory range (0, negative, or wraps past the end of the address space)");
+        }
+    }
+
     public static String hex(long address) {
         return "0x" + Long.toHexString(address);
     }
@@ -68,7 +81,8 @@ public final class Blocks {
         if (from == to || bytes == 0) {
             return;
         }
-        boolean backwards = to > from && to < from + bytes; // overlapping, destination above
+        // overlapping with the destination above: unsigned, as addresses are
+        boolean backwards = Long.compareUnsigned(to - from, bytes) < 0;
         long done = 0;
         while (done < bytes) {
             int n = (int) Math.min(bytes - done, 1 << 30);

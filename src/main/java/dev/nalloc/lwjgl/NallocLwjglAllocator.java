@@ -7,6 +7,7 @@ import dev.nalloc.SmmallocStats;
 import dev.nalloc.ThreadCache;
 import dev.nalloc.internal.Handles;
 import dev.nalloc.internal.jni.LwjglNative;
+import dev.nalloc.internal.jni.SmmallocNative;
 import dev.nalloc.toolkit.DebugAllocator;
 import org.lwjgl.system.MemoryUtil;
 
@@ -55,7 +56,10 @@ import org.lwjgl.system.MemoryUtil;
  * and give 0. Where C would have undefined behaviour, nalloc is stricter: {@link #free},
  * {@link #aligned_free} and {@link #realloc} of an address that is not a live block of this
  * allocator (a double free, a foreign or interior pointer) throw {@link IllegalArgumentException}
- * and change nothing, instead of corrupting the heap or killing the JVM.
+ * and change nothing, instead of corrupting the heap or killing the JVM; so does
+ * {@link #aligned_alloc} of an alignment LWJGL's contract does not allow (0, not a power of two)
+ * or above nalloc's limit {@value #ALIGNMENT_LIMIT} (1 GiB), instead of a 0 that LWJGL would
+ * report as an {@link OutOfMemoryError}.
  *
  * <p><b>Native callers</b> get the function pointers of small C functions in nalloc's JNI
  * library, with the C library's signatures ({@code malloc(size_t)}, {@code calloc(size_t, size_t)},
@@ -85,6 +89,14 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
     /** System property: bytes cached per bucket per thread, {@code 0} for no thread caches. */
     public static final String THREAD_CACHE_BYTES_PROPERTY = "dev.nalloc.lwjgl.threadCacheBytes";
 
+    /**
+     * Largest alignment {@link #aligned_alloc} serves: 2<sup>30</sup> (1 GiB), smmalloc's
+     * {@code SM_ALIGN_FALLBACK_MAX}. Alignments up to {@value NativeAllocator#ALIGNMENT_MAX} (one
+     * page) may come from a bucket; larger ones from the system allocator behind the fallback
+     * registry.
+     */
+    public static final long ALIGNMENT_LIMIT = SmmallocNative.SM_ALIGN_FALLBACK_MAX;
+
     /** Default of {@value #BUCKETS_PROPERTY}: blocks of 16 to 1024 bytes. */
     public static final int DEFAULT_BUCKETS = 64;
     /** Default of {@value #BUCKET_BYTES_PROPERTY}: 8 MiB. */
@@ -99,6 +111,8 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
      */
     private static final class Global {
         static final Smmalloc SMMALLOC;
+        /** Its C handle, for the calls whose contract is wider than NativeAllocator's. */
+        static final long HANDLE;
         static final long THREAD_CACHE_BYTES;
         /** Each thread's cache; null where caches are off. Never closed: see threadCache(). */
         static final ThreadLocal<ThreadCache> CACHES;
@@ -120,12 +134,14 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
             // The C entry points must reach the same allocator before any of their addresses is
             // handed out; a second allocator in the slot would make native frees of this one's
             // blocks no-ops (leaks), so refuse rather than switch.
-            if (LwjglNative.nalloc_lwjgl_install(Handles.smmalloc(sm)) != 1) {
+            long handle = Handles.smmalloc(sm);
+            if (LwjglNative.nalloc_lwjgl_install(handle) != 1) {
                 sm.close();
                 throw new IllegalStateException("another allocator is already installed behind nalloc's"
                         + " LWJGL entry points (a second copy of nalloc in another class loader?)");
             }
             SMMALLOC = sm;
+            HANDLE = handle;
             THREAD_CACHE_BYTES = cacheBytes;
             CACHES = cacheBytes == 0 ? null : new ThreadLocal<>();
             MALLOC = function(LwjglNative.NALLOC_LWJGL_MALLOC);
@@ -255,21 +271,29 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
 
     /**
      * C11's {@code aligned_alloc}: a block of at least {@code size} bytes whose address is a
-     * multiple of {@code alignment}, or 0. Alignments up to {@value NativeAllocator#ALIGNMENT_MAX}
-     * (one page) are served; larger ones, and ones that are not a power of two, give 0. The block
-     * may be freed with {@link #aligned_free} or {@link #free} alike.
+     * multiple of {@code alignment}, or 0 when memory is exhausted. Any power of two up to
+     * {@value #ALIGNMENT_LIMIT} is served: up to {@value NativeAllocator#ALIGNMENT_MAX} (one page)
+     * possibly from a bucket, above that from the system allocator behind the fallback registry.
+     * The block may be freed with {@link #aligned_free} or {@link #free} alike.
      *
-     * @param alignment a power of two from 1 to {@value NativeAllocator#ALIGNMENT_MAX}
+     * @param alignment a power of two from 1 to {@value #ALIGNMENT_LIMIT}
      * @param size bytes; negative gives 0
-     * @return the block, or 0 on a bad argument or exhaustion
+     * @return the block, or 0 on exhaustion or a negative size
+     * @throws IllegalArgumentException if {@code alignment} is not a power of two or is above
+     *         {@value #ALIGNMENT_LIMIT}; nothing is allocated
      */
     @Override
     public long aligned_alloc(long alignment, long size) {
-        if (size < 0 || alignment <= 0 || alignment > NativeAllocator.ALIGNMENT_MAX
-                || (alignment & (alignment - 1)) != 0) {
+        if (alignment <= 0 || alignment > ALIGNMENT_LIMIT || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment=" + alignment + " is not a power of two in 1.."
+                    + ALIGNMENT_LIMIT);
+        }
+        if (size < 0) {
             return 0;
         }
-        return Global.SMMALLOC.malloc(size, alignment);
+        // sm_malloc itself: Smmalloc.malloc(size, alignment) keeps NativeAllocator's one-page
+        // limit, which LWJGL's contract does not have (this allocator is never closed)
+        return SmmallocNative.sm_malloc(Global.HANDLE, size, alignment);
     }
 
     /**
@@ -351,8 +375,8 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
 
     /**
      * The address of a C function {@code void *aligned_alloc(size_t alignment, size_t size)} on
-     * this allocator: NULL for an alignment that is 0, not a power of two or above
-     * {@value NativeAllocator#ALIGNMENT_MAX}.
+     * this allocator, serving any power of two up to {@value #ALIGNMENT_LIMIT}: NULL for an
+     * alignment that is 0, not a power of two or above that.
      *
      * @return a function pointer, never 0
      */

@@ -166,6 +166,12 @@ public final class ArenaAllocator implements NativeAllocator {
         return false;
     }
 
+    /** False: one arena per thread. */
+    @Override
+    public boolean isThreadSafe() {
+        return false;
+    }
+
     /**
      * Frees every block and keeps the chunks for reuse.
      *

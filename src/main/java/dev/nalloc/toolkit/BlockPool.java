@@ -165,6 +165,12 @@ public final class BlockPool extends BlockPoolBase {
         live--;
     }
 
+    /** False: use {@link ConcurrentBlockPool} to share a pool. */
+    @Override
+    public boolean isThreadSafe() {
+        return false;
+    }
+
     /**
      * Blocks handed out and not yet freed.
      *

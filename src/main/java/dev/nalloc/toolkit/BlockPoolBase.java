@@ -49,13 +49,22 @@ abstract class BlockPoolBase implements NativeAllocator {
         return size <= layout.blockSize ? allocBlock() : 0;
     }
 
-    /** {@inheritDoc} Alignments up to the pool's own; larger ones return 0. */
+    /**
+     * {@inheritDoc} Alignments up to the pool's own: a larger one can never be met by any block,
+     * so it is refused rather than reported as exhaustion.
+     *
+     * @throws IllegalArgumentException also if {@code alignment} exceeds the pool's block alignment
+     */
     @Override
     public final long malloc(long size, long alignment) {
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
+        if (alignment > layout.alignment) {
+            throw new IllegalArgumentException("alignment=" + alignment + " exceeds this pool's block alignment="
+                    + layout.alignment);
+        }
         checkOpen();
-        return size <= layout.blockSize && alignment <= layout.alignment ? allocBlock() : 0;
+        return size <= layout.blockSize ? allocBlock() : 0;
     }
 
     /** {@inheritDoc} The block itself while {@code size <= blockSize()}, else 0. */

@@ -9,12 +9,14 @@ import java.util.Arrays;
  * <p>Blocks are recorded in allocation order, so their addresses are increasing and a block is
  * found by binary search: that is what lets {@code size} and {@code realloc} refuse an address
  * that is not a block start (a foreign or interior pointer) instead of reading past a block.
+ * They are recorded as offsets from the base (0 to the region's size, never negative), so the
+ * signed search stays right for a region anywhere in the unsigned address space.
  */
 final class BumpChunk {
     final long base;
     final long limit;
     private long top;
-    private long[] starts = new long[16];
+    private long[] starts = new long[16]; // offsets from base
     private long[] sizes = new long[16];
     private int count;
 
@@ -28,14 +30,16 @@ final class BumpChunk {
     long alloc(long size, long alignment) {
         long start = (top + alignment - 1) & -alignment;
         long usable = Math.max(size, 1); // distinct addresses even for size 0
-        if (start < top || usable > limit - start) {
+        // unsigned: addresses in the upper half are negative longs
+        if (Long.compareUnsigned(start, top) < 0 || Long.compareUnsigned(start, limit) > 0
+                || usable > limit - start) {
             return 0; // also when rounding up overflowed
         }
         if (count == starts.length) {
             starts = Arrays.copyOf(starts, count * 2);
             sizes = Arrays.copyOf(sizes, count * 2);
         }
-        starts[count] = start;
+        starts[count] = start - base;
         sizes[count] = usable;
         count++;
         top = start + usable;
@@ -43,12 +47,13 @@ final class BumpChunk {
     }
 
     boolean contains(long address) {
-        return address >= base && address < limit;
+        return Long.compareUnsigned(address - base, limit - base) < 0; // unsigned: any half of the address space
     }
 
     /** Index of the block starting at {@code address}, or -1. */
     int find(long address) {
-        int i = Arrays.binarySearch(starts, 0, count, address);
+        // an address below base gives a negative offset, which matches no entry
+        int i = Arrays.binarySearch(starts, 0, count, address - base);
         return i >= 0 ? i : -1;
     }
 
@@ -63,7 +68,7 @@ final class BumpChunk {
     /** Resizes the last block in place if the region allows it. */
     boolean resizeLast(long size) {
         long usable = Math.max(size, 1);
-        long start = starts[count - 1];
+        long start = base + starts[count - 1];
         if (usable > limit - start) {
             return false;
         }

@@ -253,6 +253,12 @@ public final class ConcurrentBlockPool extends BlockPoolBase {
         return (d.byNumber[index / n].allocated.get(local >>> 6) & (1L << local)) != 0;
     }
 
+    /** True: every method but {@link #close()} may be called from any thread. */
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
     /**
      * Blocks handed out and not yet freed (exact when quiescent).
      *

@@ -32,16 +32,31 @@ import java.util.Objects;
  *       damaged guard is an {@link IllegalStateException} naming the block and its allocation site
  *       (the block is released all the same, so the allocator stays consistent);</li>
  *   <li>leaks, on {@code close()}: logged or thrown ({@link LeakReporting}); the leaked blocks are
- *       then freed through the wrapped allocator, which this class never closes (its owner does).</li>
+ *       then freed through the wrapped allocator, which this class never closes (its owner does);</li>
+ *   <li>the wrong close order: close this allocator before the wrapped one. Before it reads a
+ *       block's guards or frees it, it asks the wrapped allocator whether it still holds the
+ *       block ({@code size}); when that allocator is closed, {@code free}, {@code realloc},
+ *       {@link #check()} and {@code close} throw {@link IllegalStateException} saying so and touch
+ *       no memory, since the wrapped allocator released it ({@code close} still ends this one). A
+ *       block the wrapped allocator no longer holds although it is open (freed or reset behind
+ *       this one's back) is dropped from the records with an {@link IllegalStateException}.</li>
  * </ul>
+ *
+ * <p><b>Allocators that free only in bulk</b> ({@link ArenaAllocator}, {@link LinearAllocator}):
+ * {@link #supportsFree()} answers as the wrapped allocator does, {@code free} then throws
+ * {@link UnsupportedOperationException} with the block still recorded (a later {@code free} is
+ * not taken for a double free, the leak report still names it), {@code realloc} drops the old
+ * block from the records without freeing it, and {@code close} reports the leaks and leaves the
+ * memory to the wrapped allocator's reset or close.
  *
  * <p><b>Cost.</b> Every call takes a lock, a hash-map entry and the guard writes and checks; with
  * stack capture on, {@code malloc} also records a stack trace (microseconds). The README's
  * performance table measures both against the wrapped allocator.
  *
- * <p><b>Thread safety:</b> as safe as the wrapped allocator: calls are serialized by this object's
- * lock, so a thread-safe allocator stays thread-safe, and a single-threaded one ({@link TlsfHeap})
- * becomes usable from several threads through this wrapper.
+ * <p><b>Thread safety:</b> {@link #isThreadSafe()} answers as the wrapped allocator does. Calls
+ * are serialized by this object's lock, so a thread-safe allocator stays thread-safe; a
+ * single-threaded one ({@link TlsfHeap}) is not made safe for code that checks, since its owner
+ * may still call it directly.
  */
 public final class DebugAllocator implements NativeAllocator {
     /** Guard bytes on each side of a block (also the minimum front offset, so 16-byte alignment holds). */
@@ -158,12 +173,13 @@ public final class DebugAllocator implements NativeAllocator {
             return malloc(size);
         }
         Live old = liveOrThrow(address, "realloc");
+        checkHeld(old, "realloc");
         long p = malloc(size, 16);
         if (p == 0) {
             return 0;
         }
         Blocks.copy(address, p, Math.min(old.block.size, size));
-        release(address, old);
+        release(address, old, backing.supportsFree());
         return p;
     }
 
@@ -173,7 +189,55 @@ public final class DebugAllocator implements NativeAllocator {
         if (address == 0) {
             return;
         }
-        release(address, liveOrThrow(address, "free"));
+        Live l = liveOrThrow(address, "free");
+        if (!backing.supportsFree()) {
+            throw new UnsupportedOperationException("DebugAllocator '" + name + "': " + backing
+                    + " cannot free single blocks; address=" + Blocks.hex(address) + " stays live");
+        }
+        checkHeld(l, "free");
+        release(address, l, true);
+    }
+
+    /** True when the backing allocator still holds the raw block; its closed state is not asked. */
+    private boolean backingHolds(Live l) {
+        try {
+            backing.size(l.raw);
+            return true;
+        } catch (IllegalArgumentException released) {
+            return false;
+        }
+    }
+
+    /**
+     * Makes sure the backing allocator still holds a block before its guards are read or it is
+     * freed: the backing's {@code size} throws IllegalStateException when it is closed (its memory
+     * may be unmapped), and a block it no longer holds is dropped from the records.
+     */
+    private void checkHeld(Live l, String what) {
+        boolean held;
+        try {
+            held = backingHolds(l);
+        } catch (IllegalStateException closed) {
+            throw backingClosed(what, closed);
+        }
+        if (!held) {
+            forget(l);
+            throw new IllegalStateException("DebugAllocator '" + name + "', " + what + ": block "
+                    + Blocks.hex(l.block.address) + " (" + l.block.size + " bytes) is no longer held by " + backing
+                    + " (freed or reset through it directly); it was allocated by thread " + l.block.thread
+                    + l.block.site());
+        }
+    }
+
+    private IllegalStateException backingClosed(String what, IllegalStateException cause) {
+        return new IllegalStateException("DebugAllocator '" + name + "', " + what + ": its backing allocator "
+                + backing + " was closed before it (close the DebugAllocator first); its " + live.size()
+                + " live block(s) were released by that close and are not touched", cause);
+    }
+
+    private void forget(Live l) {
+        live.remove(l.block.address);
+        liveBytes -= l.block.size;
     }
 
     private Live liveOrThrow(long address, String what) {
@@ -194,12 +258,16 @@ public final class DebugAllocator implements NativeAllocator {
                 + "): not allocated here, an interior address, or freed more than " + FREED_HISTORY + " frees ago");
     }
 
-    /** Frees a validated block, verifying its guards first; the block is released either way. */
-    private void release(long address, Live l) {
-        live.remove(address);
-        liveBytes -= l.block.size;
+    /**
+     * Frees a validated block the backing still holds, verifying its guards first; the block is
+     * released either way. The records change only once the backing's free has succeeded.
+     */
+    private void release(long address, Live l, boolean freeBacking) {
         String damage = guardDamage(l);
-        backing.free(l.raw);
+        if (freeBacking) {
+            backing.free(l.raw);
+        }
+        forget(l);
         freed.put(address, new Freed(l.block, Thread.currentThread().getName(), here()));
         if (damage != null) {
             throw new IllegalStateException(damage);
@@ -232,6 +300,18 @@ public final class DebugAllocator implements NativeAllocator {
         return -1;
     }
 
+    /** As the wrapped allocator: a bulk-only allocator stays bulk-only behind this one. */
+    @Override
+    public boolean supportsFree() {
+        return backing.supportsFree();
+    }
+
+    /** As the wrapped allocator (see the class notes). */
+    @Override
+    public boolean isThreadSafe() {
+        return backing.isThreadSafe();
+    }
+
     /** {@inheritDoc} Exactly the requested size, at least 1 (guards are not usable). */
     @Override
     public synchronized long size(long address) {
@@ -246,7 +326,8 @@ public final class DebugAllocator implements NativeAllocator {
      */
     public synchronized void check() {
         checkOpen();
-        for (Live l : live.values()) {
+        for (Live l : new ArrayList<>(live.values())) {
+            checkHeld(l, "check");
             String damage = guardDamage(l);
             if (damage != null) {
                 throw new IllegalStateException(damage);
@@ -279,24 +360,40 @@ public final class DebugAllocator implements NativeAllocator {
 
     /**
      * Reports the blocks still live ({@link LeakReporting}), frees them through the wrapped
-     * allocator and ends this one; calling it again does nothing. With {@code THROW} the exception
-     * comes after everything is freed.
+     * allocator (unless it frees only in bulk) and ends this one; calling it again does nothing.
+     * With {@code THROW} the exception comes after everything is freed.
      *
-     * @throws IllegalStateException with the leak report, in {@code THROW} mode, if blocks leaked
+     * @throws IllegalStateException with the leak report, in {@code THROW} mode, if blocks leaked;
+     *         in any mode if blocks are live and the wrapped allocator was closed first (this one
+     *         is closed all the same, and no block is touched)
      */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
-        String report = leakReport();
-        for (Live l : new ArrayList<>(live.values())) {
-            backing.free(l.raw);
-        }
-        live.clear();
-        freed.clear();
-        liveBytes = 0;
         closed = true;
+        List<Live> gone = new ArrayList<>(); // released behind this one's back: no guards to read
+        try {
+            for (Live l : live.values()) {
+                if (!backingHolds(l)) {
+                    gone.add(l);
+                }
+            }
+        } catch (IllegalStateException backingClosedFirst) {
+            IllegalStateException e = backingClosed("close", backingClosedFirst);
+            clearRecords();
+            throw e;
+        }
+        String report = leakReport(gone);
+        if (backing.supportsFree()) {
+            for (Live l : live.values()) {
+                if (!gone.contains(l)) {
+                    backing.free(l.raw);
+                }
+            }
+        }
+        clearRecords();
         if (report != null) {
             if (reporting == LeakReporting.THROW) {
                 throw new IllegalStateException(report);
@@ -305,7 +402,14 @@ public final class DebugAllocator implements NativeAllocator {
         }
     }
 
-    private String leakReport() {
+    private void clearRecords() {
+        live.clear();
+        freed.clear();
+        liveBytes = 0;
+    }
+
+    /** The leak report: every live block, guards read only for those not in {@code gone}. */
+    private String leakReport(List<Live> gone) {
         if (live.isEmpty()) {
             return null;
         }
@@ -314,8 +418,9 @@ public final class DebugAllocator implements NativeAllocator {
         for (Live l : live.values()) {
             b.append("\n  ").append(Blocks.hex(l.block.address)).append(", ").append(l.block.size)
                     .append(" bytes, allocated by thread ").append(l.block.thread).append(l.block.site());
-            String damage = guardDamage(l);
-            if (damage != null) {
+            if (gone.contains(l)) {
+                b.append("\n    and it is no longer held by ").append(backing).append(" (freed or reset through it)");
+            } else if (guardDamage(l) != null) {
                 b.append("\n    and its guards are damaged");
             }
         }

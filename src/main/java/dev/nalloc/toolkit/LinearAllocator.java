@@ -73,13 +73,10 @@ public final class LinearAllocator implements NativeAllocator {
      * @param bytes size of the buffer, {@code >= 0}
      * @return a new allocator
      * @throws IllegalArgumentException if {@code address} is 0, {@code bytes} is negative or the
-     *         range wraps around
+     *         range wraps past the end of the address space
      */
     public static LinearAllocator over(long address, long bytes) {
-        if (address == 0 || bytes < 0 || address + bytes < address && address + bytes != 0) {
-            throw new IllegalArgumentException("address=" + Blocks.hex(address) + " bytes=" + bytes
-                    + " is not a buffer");
-        }
+        Blocks.checkRange(address, bytes);
         return new LinearAllocator(address, bytes, null);
     }
 
@@ -171,6 +168,12 @@ public final class LinearAllocator implements NativeAllocator {
     /** False: blocks are freed all at once by {@link #reset()}. */
     @Override
     public boolean supportsFree() {
+        return false;
+    }
+
+    /** False: confine it to one thread. */
+    @Override
+    public boolean isThreadSafe() {
         return false;
     }
 

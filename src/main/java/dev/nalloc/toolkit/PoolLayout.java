@@ -54,11 +54,11 @@ final class PoolLayout {
 
     static PoolLayout fixed(long address, long bytes, long blockSize, long alignment) {
         checkBlock(blockSize, alignment);
-        if (address == 0 || bytes < 0) {
-            throw new IllegalArgumentException("address=" + Blocks.hex(address) + " bytes=" + bytes + " is not a buffer");
-        }
+        Blocks.checkRange(address, bytes);
         long first = (address + alignment - 1) & -alignment;
-        long usable = bytes - (first - address);
+        // unsigned: first may sit past the range's end, or (rounding up near 2^64) wrap to 0
+        long pad = first - address;
+        long usable = Long.compareUnsigned(pad, bytes) >= 0 ? 0 : bytes - pad;
         long stride = (blockSize + alignment - 1) & -alignment;
         long n = usable <= 0 ? 0 : usable / stride;
         return new PoolLayout(blockSize, alignment, (int) Math.min(n, Integer.MAX_VALUE - 1), null, first, bytes);

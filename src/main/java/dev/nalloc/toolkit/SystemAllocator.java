@@ -21,12 +21,19 @@ import dev.nalloc.internal.jni.SystemNative;
  * blocks, or as the parent of an {@link ArenaAllocator} or {@link BlockPool}.
  *
  * <p><b>Thread safety:</b> every method may be called from any thread; blocks may be freed by
- * another thread than the one that allocated them. {@link #close()} frees every block still live;
- * it must not race with other calls.
+ * another thread than the one that allocated them. {@link #close()} may race with other calls:
+ * each racing call completes normally or throws {@link IllegalStateException}, and nothing leaks.
+ * A call only ever touches memory it owns alone: a block leaves the registry (under its stripe's
+ * lock) before it is freed or copied from, and a new block enters it only after it is written.
+ * {@code close()} sets the closed flag and then drains every stripe under its lock, and a call
+ * registers a block only under the same lock after seeing the flag clear, so a block is either
+ * drained by {@code close()} or freed by the call that holds it, never both. That costs nothing
+ * beyond the stripe lock each call already takes.
  */
 public final class SystemAllocator implements NativeAllocator {
     private static final int STRIPES = 16; // power of two
     private final LiveBlocks[] stripes = new LiveBlocks[STRIPES];
+    /** Written before close() drains the stripes; read under a stripe's lock wherever it matters. */
     private volatile boolean closed;
 
     /** A new allocator with no live blocks. */
@@ -60,14 +67,49 @@ public final class SystemAllocator implements NativeAllocator {
         long usable = Math.max(size, 1);
         long p = SystemNative.nalloc_system_alloc(Math.max(alignment, 16), usable);
         if (p != 0) {
-            LiveBlocks s = stripe(p);
-            synchronized (s) {
-                s.put(p, usable);
-            }
+            register(p, usable);
         }
         return p;
     }
 
+    /**
+     * Hands a new block over to the registry; if close() came first, frees it (it would leak, as
+     * close() has drained the stripes already) and throws.
+     */
+    private void register(long address, long usable) {
+        LiveBlocks s = stripe(address);
+        synchronized (s) {
+            if (!closed) {
+                s.put(address, usable);
+                return;
+            }
+        }
+        SystemNative.nalloc_system_free(address);
+        throw Blocks.closed("SystemAllocator");
+    }
+
+    /**
+     * The size of a live block; with {@code take}, also takes it out of the registry, so that
+     * close() can no longer free it: from there the caller owns it.
+     */
+    private long lookUp(long address, boolean take) {
+        LiveBlocks s = stripe(address);
+        long size;
+        synchronized (s) {
+            checkOpen();
+            size = take ? s.remove(address) : s.get(address);
+        }
+        if (size < 0) {
+            throw Blocks.notLive(address, "allocator", "double free or foreign pointer");
+        }
+        return size;
+    }
+
+    /**
+     * {@inheritDoc} While it runs, {@code address} is out of the registry (another thread's
+     * {@code free} or {@code size} of it is refused), so a racing {@link #close()} cannot free
+     * either block under the copy.
+     */
     @Override
     public long realloc(long address, long size) {
         checkOpen();
@@ -75,45 +117,38 @@ public final class SystemAllocator implements NativeAllocator {
         if (address == 0) {
             return malloc(size);
         }
-        long old = size(address);
-        long p = malloc(size);
+        long old = lookUp(address, true);
+        long usable = Math.max(size, 1);
+        long p = SystemNative.nalloc_system_alloc(16, usable);
         if (p == 0) {
-            return 0; // the old block stays valid
+            register(address, old); // the old block stays valid (or is freed if closed meanwhile)
+            return 0;
         }
-        Blocks.copy(address, p, Math.min(old, Math.max(size, 1)));
-        free(address);
+        Blocks.copy(address, p, Math.min(old, usable));
+        SystemNative.nalloc_system_free(address);
+        register(p, usable);
         return p;
     }
 
     @Override
     public void free(long address) {
-        checkOpen();
         if (address == 0) {
+            checkOpen();
             return;
         }
-        LiveBlocks s = stripe(address);
-        long size;
-        synchronized (s) {
-            size = s.remove(address);
-        }
-        if (size < 0) {
-            throw Blocks.notLive(address, "allocator", "double free or foreign pointer");
-        }
+        lookUp(address, true);
         SystemNative.nalloc_system_free(address);
     }
 
     @Override
     public long size(long address) {
-        checkOpen();
-        LiveBlocks s = stripe(address);
-        long size;
-        synchronized (s) {
-            size = s.get(address);
-        }
-        if (size < 0) {
-            throw Blocks.notLive(address, "allocator", "double free or foreign pointer");
-        }
-        return size;
+        return lookUp(address, false);
+    }
+
+    /** True: see the class notes. */
+    @Override
+    public boolean isThreadSafe() {
+        return true;
     }
 
     /**
@@ -150,7 +185,11 @@ public final class SystemAllocator implements NativeAllocator {
         return n;
     }
 
-    /** Frees every live block; later calls throw {@link IllegalStateException}. */
+    /**
+     * Frees every block in the registry; later calls throw {@link IllegalStateException}. Calls
+     * racing with it complete or throw {@link IllegalStateException} (see the class notes); once
+     * it returns, no block it freed can be touched by any call.
+     */
     @Override
     public void close() {
         if (closed) {

@@ -1,9 +1,6 @@
 package dev.nalloc.ffm;
 
 import dev.nalloc.NativeAllocator;
-import dev.nalloc.SharedTlsfHeap;
-import dev.nalloc.Smmalloc;
-import dev.nalloc.TlsfHeap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -35,6 +32,12 @@ import java.util.Objects;
  * free (say, the block was freed by hand through the allocator) after running every other
  * cleanup, from {@code close()}.
  *
+ * <p><b>Allocators that free only in bulk</b> ({@link NativeAllocator#supportsFree()} false:
+ * {@code ArenaAllocator}, {@code LinearAllocator}) are accepted: {@code close()} then makes the
+ * arena's segments inaccessible and frees nothing, and the allocator's own {@code reset()} or
+ * {@code close()} releases the blocks in bulk, as with {@code NativeBuffer}s over such an
+ * allocator. Reset or close it only after the arena is closed.
+ *
  * <p><b>Segments</b> are native, exactly {@code byteSize} bytes (the block may be larger),
  * aligned to {@code byteAlignment}, zero-initialized as the JDK arenas' segments are, and never
  * overlap while the arena is open.
@@ -50,7 +53,10 @@ import java.util.Objects;
  * <p><b>Threads.</b> A confined arena calls its allocator from its owner thread only (allocate
  * and close are both confined), so it may sit on a single-threaded {@code TlsfHeap} used by that
  * thread. A shared arena is allocated from and closed by any thread, so its allocator must be
- * thread-safe: {@link #ofShared} refuses a {@code TlsfHeap} (use a {@code SharedTlsfHeap}).
+ * thread-safe: {@link #ofShared} refuses an allocator whose
+ * {@link NativeAllocator#isThreadSafe()} is false ({@code TlsfHeap}, {@code BlockPool},
+ * {@code ArenaAllocator}...; use a {@code SharedTlsfHeap}, {@code Smmalloc},
+ * {@code ConcurrentBlockPool}...).
  *
  * <p><b>Native access.</b> {@code reinterpret} is a restricted method: run with
  * {@code --enable-native-access=ALL-UNNAMED} (or the module's name), which JavaCPP's library
@@ -58,6 +64,8 @@ import java.util.Objects;
  */
 public final class NallocArena implements Arena {
     private final NativeAllocator allocator;
+    /** False for a bulk-only allocator: segments then get no cleanup, the allocator frees in bulk. */
+    private final boolean freesBlocks;
     /** The JDK arena whose scope every segment carries. */
     private final Arena scope;
     /** The owner thread of a confined arena; null when shared. */
@@ -65,6 +73,7 @@ public final class NallocArena implements Arena {
 
     private NallocArena(NativeAllocator allocator, Arena scope, Thread owner) {
         this.allocator = allocator;
+        this.freesBlocks = allocator.supportsFree();
         this.scope = scope;
         this.owner = owner;
     }
@@ -73,7 +82,8 @@ public final class NallocArena implements Arena {
      * An arena confined to the calling thread, as {@link Arena#ofConfined()}. It does not own
      * the allocator: close the arena before the allocator.
      *
-     * @param allocator any nalloc allocator; used by this thread only through the arena
+     * @param allocator any nalloc allocator; used by this thread only through the arena. One that
+     *        frees only in bulk frees nothing on the arena's close (see the class notes)
      * @return a new open arena
      */
     public static NallocArena ofConfined(NativeAllocator allocator) {
@@ -85,16 +95,18 @@ public final class NallocArena implements Arena {
      * An arena any thread may allocate from and close, as {@link Arena#ofShared()}. It does not
      * own the allocator: close the arena before the allocator.
      *
-     * @param allocator a thread-safe nalloc allocator ({@code SharedTlsfHeap}, {@code Smmalloc})
+     * @param allocator a thread-safe nalloc allocator ({@code SharedTlsfHeap}, {@code Smmalloc},
+     *        {@code SystemAllocator}, {@code ConcurrentBlockPool}...)
      * @return a new open arena
-     * @throws IllegalArgumentException if {@code allocator} is a {@link TlsfHeap}, which is
-     *         single-threaded by contract
+     * @throws IllegalArgumentException if {@code allocator} is not
+     *         {@linkplain NativeAllocator#isThreadSafe() thread-safe} (a {@code TlsfHeap}, a
+     *         {@code BlockPool}...)
      */
     public static NallocArena ofShared(NativeAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
-        if (allocator instanceof TlsfHeap) {
-            throw new IllegalArgumentException("a shared arena needs a thread-safe allocator; "
-                    + "TlsfHeap is single-threaded, use SharedTlsfHeap");
+        if (!allocator.isThreadSafe()) {
+            throw new IllegalArgumentException("a shared arena is used by any thread, but allocator=" + allocator
+                    + " is not thread-safe: use a thread-safe one (SharedTlsfHeap, Smmalloc...) or ofConfined");
         }
         return new NallocArena(allocator, Arena.ofShared(), null);
     }
@@ -129,10 +141,12 @@ public final class NallocArena implements Arena {
         long address = Requests.malloc(allocator, byteSize, byteAlignment);
         MemorySegment segment;
         try {
-            segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scope, this::release);
+            segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scope, freesBlocks ? this::release : null);
         } catch (RuntimeException | Error e) {
             // a shared arena closed by another thread since the check above: the block is ours
-            allocator.free(address);
+            if (freesBlocks) {
+                allocator.free(address);
+            }
             throw e;
         }
         return segment.fill((byte) 0);
@@ -154,7 +168,8 @@ public final class NallocArena implements Arena {
 
     /**
      * Closes the arena: every segment becomes inaccessible and every block is freed, as
-     * {@link Arena#close()} states.
+     * {@link Arena#close()} states (by the allocator's own reset or close when it frees only in
+     * bulk).
      *
      * @throws IllegalStateException if the arena is already closed, or a segment of a shared
      *         arena is in use by a downcall

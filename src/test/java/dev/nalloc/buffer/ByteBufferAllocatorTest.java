@@ -9,6 +9,11 @@ import dev.nalloc.SharedTlsfHeap;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.internal.Blocks;
+import dev.nalloc.toolkit.BlockPool;
+import dev.nalloc.toolkit.ConcurrentBlockPool;
+import dev.nalloc.toolkit.DebugAllocator;
+import dev.nalloc.toolkit.LeakReporting;
+import dev.nalloc.toolkit.SystemAllocator;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -119,6 +124,53 @@ class ByteBufferAllocatorTest {
             sm.check();
         } finally {
             jul.removeHandler(capture);
+        }
+    }
+
+    /** The Cleaner frees from its own thread: a net needs an allocator that says it is thread-safe. */
+    @Test
+    void aSafetyNetRefusesEveryAllocatorThatIsNotThreadSafe() {
+        try (SystemAllocator sys = new SystemAllocator();
+                TlsfHeap heap = TlsfHeap.create(1 << 20);
+                BlockPool pool = BlockPool.over(sys, 64, 16, 64);
+                ConcurrentBlockPool shared = ConcurrentBlockPool.over(sys, 64, 16, 64);
+                DebugAllocator debugHeap = new DebugAllocator("heap", heap, LeakReporting.LOG, false)) {
+            for (var unsafe : List.of(heap, pool, debugHeap)) {
+                for (var net : List.of(ByteBufferAllocator.SafetyNet.FREE, ByteBufferAllocator.SafetyNet.REPORT)) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> new ByteBufferAllocator(unsafe, net), unsafe + " " + net);
+                    assertTrue(e.getMessage().contains("is not thread-safe"), e.getMessage());
+                }
+                assertNotNull(new ByteBufferAllocator(unsafe, ByteBufferAllocator.SafetyNet.NONE));
+            }
+            ByteBufferAllocator buffers = new ByteBufferAllocator(shared, ByteBufferAllocator.SafetyNet.FREE);
+            ByteBuffer b = buffers.allocateDirect(64);
+            buffers.free(b);
+            assertEquals(0, shared.liveBlocks());
+        }
+    }
+
+    /**
+     * Only the buffer object allocateDirect returned frees the block: a head slice or a duplicate
+     * has the same address (and a duplicate the same capacity) but is refused.
+     */
+    @Test
+    void freeRefusesSlicesAndDuplicatesOfALiveBuffer() {
+        try (Smmalloc sm = new Smmalloc(8, 1 << 20)) {
+            for (var net : ByteBufferAllocator.SafetyNet.values()) {
+                ByteBufferAllocator buffers = new ByteBufferAllocator(sm, net);
+                ByteBuffer b = buffers.allocateDirect(64);
+                for (ByteBuffer alias : List.of(b.slice(0, 16), b.duplicate(), b.slice(), b.asReadOnlyBuffer())) {
+                    assertEquals(Blocks.address(b), Blocks.address(alias));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> buffers.free(alias),
+                            net + " " + alias);
+                    assertTrue(e.getMessage().contains("a slice, a duplicate"), e.getMessage());
+                }
+                assertTrue(sm.size(Blocks.address(b)) >= 64, net + ": still live");
+                buffers.free(b);
+                assertThrows(IllegalArgumentException.class, () -> buffers.free(b), net + ": double free");
+                assertEquals(0, sm.stats().bucketBlocksInUse() + sm.stats().fallbackBlocksInUse(), net.toString());
+            }
         }
     }
 }

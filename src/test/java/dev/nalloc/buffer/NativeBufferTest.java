@@ -161,4 +161,13 @@ class NativeBufferTest {
         }
         assertEquals(0, used());
     }
+
+    /** wrap over a range that runs past 2^64 is refused. */
+    @Test
+    void wrapOfARangeThatWrapsPastTheAddressSpaceIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> NativeIntBuffer.wrap(0xffff_ffff_ffff_fff0L, 8));
+        assertThrows(IllegalArgumentException.class, () -> NativeLongBuffer.wrap(-8, 2));
+        assertThrows(IllegalArgumentException.class, () -> NativeByteBuffer.wrap(-1, 2));
+        assertThrows(IllegalArgumentException.class, () -> NativeDoubleBuffer.wrap(0xffff_ffff_ffff_f000L, 1 << 20));
+    }
 }

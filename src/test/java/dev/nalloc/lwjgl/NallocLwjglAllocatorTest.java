@@ -222,10 +222,24 @@ class NallocLwjglAllocatorTest {
         assertEquals(0, cacheLine % 64);
         assertEquals(3, NallocLwjglAllocator.bucket(cacheLine));
         MemoryUtil.nmemAlignedFree(cacheLine);
-        // beyond one page, or not a power of two: C's failure value, not an exception
-        assertEquals(0, nmemAlignedAlloc(8192, 64));
-        assertEquals(0, nmemAlignedAlloc(48, 96));
-        assertEquals(0, nmemAlignedAlloc(0, 96));
+        // beyond one page (LWJGL takes any power of two): the system allocator behind the fallback
+        for (long alignment = 8192; alignment <= 1 << 20; alignment <<= 1) {
+            long p = nmemAlignedAlloc(alignment, 64);
+            assertNotEquals(0, p, "alignment " + alignment);
+            assertEquals(0, p % alignment, "alignment " + alignment);
+            assertEquals(-1, NallocLwjglAllocator.bucket(p), "a fallback block");
+            memPutLong(p + 56, alignment);
+            MemoryUtil.nmemAlignedFree(p);
+        }
+        ByteBuffer page16 = memAlignedAlloc(65536, 64);
+        assertEquals(0, memAddress(page16) % 65536);
+        memAlignedFree(page16);
+        // not a power of two, or past the limit: an exception naming the limit, not LWJGL's
+        // OutOfMemoryError for a 0
+        for (long bad : new long[] {48, 0, -64, 1L << 31}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> nmemAlignedAlloc(bad, 96));
+            assertEquals("alignment=" + bad + " is not a power of two in 1.." + (1L << 30), e.getMessage());
+        }
     }
 
     @Test
@@ -305,6 +319,13 @@ class NallocLwjglAllocatorTest {
         long aligned = JNI.invokePPP(512, 700, a.getAlignedAlloc()); // aligned_alloc(alignment, size)
         assertEquals(0, aligned % 512);
         JNI.invokePV(aligned, a.getAlignedFree());
+        for (long alignment = 8192; alignment <= 1 << 20; alignment <<= 1) {
+            long large = JNI.invokePPP(alignment, 700, a.getAlignedAlloc());
+            assertNotEquals(0, large, "native aligned_alloc, alignment " + alignment);
+            assertEquals(0, large % alignment);
+            JNI.invokePV(large, a.getAlignedFree());
+        }
+        assertEquals(0, JNI.invokePPP(1L << 31, 64, a.getAlignedAlloc()), "alignment past the limit");
         assertEquals(0, JNI.invokePPP(3, 64, a.getAlignedAlloc()), "alignment not a power of two");
         assertEquals(0, JNI.invokePPP(0, 64, a.getAlignedAlloc()), "alignment 0");
 

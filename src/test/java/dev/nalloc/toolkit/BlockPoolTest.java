@@ -73,7 +73,9 @@ class BlockPoolTest {
                 assertEquals(40, pool.size(p));
             }
             assertEquals(0, pool.malloc(41), "larger than a block");
-            assertEquals(0, pool.malloc(8, 64), "more aligned than a block");
+            IllegalArgumentException aligned = assertThrows(IllegalArgumentException.class, () -> pool.malloc(8, 64),
+                    "more aligned than any block can be: refused, not exhaustion");
+            assertEquals("alignment=64 exceeds this pool's block alignment=32", aligned.getMessage());
             for (long p : blocks) {
                 pool.free(p);
             }
@@ -135,6 +137,47 @@ class BlockPoolTest {
             pool.close();
             assertEquals(1, sys.liveBlocks(), "the buffer is the caller's");
             sys.free(mem);
+        }
+    }
+
+    /** A fixed buffer whose end wraps past 2^64 is no buffer (the check compared signed longs). */
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void fixedBufferThatWrapsPastTheAddressSpaceIsRefused(Kind k) {
+        for (long[] range : new long[][] {{0xffff_ffff_ffff_f000L, 1 << 20}, {-64, 128}, {-1, 2}, {0, 64}, {64, -1}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.fixed.over(range[0], range[1]), Blocks.hex(range[0]) + " " + range[1]);
+            assertTrue(e.getMessage().startsWith("address=" + Blocks.hex(range[0]) + " bytes=" + range[1] + " "),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Addresses are unsigned: a buffer across 2^63 (where longs turn negative) is one range, and
+     * every block of it is found again. The memory is never touched (links live beside the blocks).
+     */
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void fixedBufferAcrossTheSignBitIsOneRange(Kind k) {
+        long base = 0x7fff_ffff_ffff_ff00L; // 4 blocks (stride 64) below 2^63, 4 from it
+        try (NativeAllocator pool = k.fixed.over(base, 512)) {
+            Set<Long> blocks = new HashSet<>();
+            for (int i = 0; i < 8; i++) {
+                long p = pool.malloc(40);
+                assertNotEquals(0, p);
+                assertEquals(40, pool.size(p), Blocks.hex(p));
+                blocks.add(p);
+            }
+            assertEquals(0, pool.malloc(40), "full");
+            assertTrue(blocks.contains(Long.MIN_VALUE), "a block at 2^63");
+            assertThrows(IllegalArgumentException.class, () -> pool.free(Long.MIN_VALUE + 16), "interior");
+            for (long p : blocks) {
+                pool.free(p);
+            }
+            for (long p : blocks) {
+                assertThrows(IllegalArgumentException.class, () -> pool.free(p), "double free " + Blocks.hex(p));
+            }
+            assertEquals(0, live(pool));
         }
     }
 }

@@ -149,4 +149,54 @@ class BumpAllocatorsTest {
             sys.free(mem);
         }
     }
+
+    /** {@code over(0xfffffffffffff000L, 1 << 20)} wraps past 2^64: refused (it was compared signed). */
+    @Test
+    void linearOverARangeThatWrapsIsRefused() {
+        for (long[] range : new long[][] {{0xffff_ffff_ffff_f000L, 1 << 20}, {-16, 32}, {0, 16}, {4096, -1}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LinearAllocator.over(range[0], range[1]));
+            assertTrue(e.getMessage().startsWith("address=" + Blocks.hex(range[0]) + " bytes=" + range[1] + " "),
+                    e.getMessage());
+        }
+    }
+
+    /** A buffer across 2^63 is one range: every block is found again. malloc and size touch no memory. */
+    @Test
+    void linearAcrossTheSignBitFindsEveryBlock() {
+        try (LinearAllocator linear = LinearAllocator.over(0x7fff_ffff_ffff_f000L, 0x2000)) {
+            long[] blocks = new long[4];
+            for (int i = 0; i < 4; i++) {
+                blocks[i] = linear.malloc(0x800);
+                assertNotEquals(0, blocks[i]);
+            }
+            assertEquals(Long.MIN_VALUE, blocks[2], "the third block starts at 2^63");
+            for (long b : blocks) {
+                assertEquals(0x800, linear.size(b), Blocks.hex(b));
+            }
+            assertEquals(0, linear.malloc(1), "full");
+            assertEquals(blocks[3], linear.realloc(blocks[3], 0x400), "the last block shrinks in place");
+            assertThrows(IllegalArgumentException.class, () -> linear.size(blocks[2] + 16), "interior");
+            assertThrows(IllegalArgumentException.class, () -> linear.size(0x7fff_ffff_ffff_e000L), "below");
+        }
+    }
+
+    /**
+     * An arena chunk across 2^63: blocks on both sides are its own. The parent is a pool over a
+     * range nobody touches (neither the pool nor the arena writes to its blocks here).
+     */
+    @Test
+    void arenaChunkAcrossTheSignBitHoldsBlocksOnBothSides() {
+        long chunk = 0x7fff_ffff_ffff_c000L;
+        try (BlockPool parent = BlockPool.over(chunk, 0x8000, 0x8000, 16);
+                ArenaAllocator arena = new ArenaAllocator(parent, 0x8000)) {
+            long low = arena.malloc(0x4000);
+            long high = arena.malloc(0x2000);
+            assertEquals(chunk, low);
+            assertEquals(Long.MIN_VALUE, high, "the second block starts at 2^63");
+            assertEquals(0x4000, arena.size(low));
+            assertEquals(0x2000, arena.size(high));
+            assertEquals(1, arena.chunks());
+        }
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nalloc.ChildJvm;
 import dev.nalloc.NativeAllocator;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.internal.Blocks;
@@ -112,5 +113,53 @@ class DebugAllocatorTest {
         debug.free(q);
         debug.close();
         assertNull(null);
+    }
+
+    /**
+     * The backing allocator closed first: every call that would read a block's guards reports the
+     * order instead (it read unmapped memory and crashed the JVM). In a child JVM.
+     */
+    @Test
+    void closingTheBackingFirstIsReportedAndNoGuardIsRead() throws Exception {
+        String out = ChildJvm.runOk(DebugAllocatorCloseOrder.class);
+        assertTrue(out.contains("DebugAllocator 'order', close: its backing allocator TlsfHeap[closed] was closed "
+                + "before it (close the DebugAllocator first)"), out);
+    }
+
+    /** Over an allocator that frees only in bulk: no single frees, and the records stay true. */
+    @Test
+    void overABulkOnlyAllocatorFreeIsRefusedAndTheBlockStaysRecorded() {
+        try (ArenaAllocator arena = new ArenaAllocator(heap, 4096)) {
+            DebugAllocator debug = new DebugAllocator("frame", arena, LeakReporting.THROW, false);
+            assertEquals(false, debug.supportsFree(), "as the arena");
+            long p = debug.malloc(100);
+            assertThrows(UnsupportedOperationException.class, () -> debug.free(p));
+            UnsupportedOperationException again = assertThrows(UnsupportedOperationException.class, () -> debug.free(p),
+                    "still live: not a double free");
+            assertTrue(again.getMessage().contains("cannot free single blocks"), again.getMessage());
+            assertEquals(100, debug.size(p));
+            long q = debug.realloc(p, 300); // moves; the old block is dropped, not freed
+            assertEquals(300, debug.size(q));
+            assertThrows(IllegalArgumentException.class, () -> debug.size(p), "p was replaced by realloc");
+            debug.check();
+            IllegalStateException report = assertThrows(IllegalStateException.class, debug::close);
+            assertTrue(report.getMessage().startsWith("DebugAllocator 'frame': 1 leaked block (300 bytes)"),
+                    report.getMessage());
+            assertTrue(report.getMessage().contains(Blocks.hex(q)), report.getMessage());
+        }
+    }
+
+    /** A block the backing no longer holds (the arena was reset under it) is reported, not read. */
+    @Test
+    void aBlockReleasedBehindItsBackIsReportedAndDropped() {
+        try (ArenaAllocator arena = new ArenaAllocator(heap, 4096)) {
+            DebugAllocator debug = new DebugAllocator("reset", arena, LeakReporting.THROW, false);
+            long p = debug.malloc(64);
+            arena.reset();
+            IllegalStateException e = assertThrows(IllegalStateException.class, debug::check);
+            assertTrue(e.getMessage().contains("is no longer held by"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> debug.size(p), "dropped from the records");
+            debug.close(); // nothing live any more: no report
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.nalloc.toolkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.nalloc.ChildJvm;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
@@ -51,5 +52,26 @@ class SystemAllocatorTest {
             long p = handed.peek();
             assertThrows(IllegalArgumentException.class, () -> sys.free(p), "all freed once");
         }
+    }
+
+    /**
+     * close() racing realloc on other threads: every racing call completes or throws
+     * IllegalStateException, and no call copies into or out of a block close() freed (which
+     * crashed the JVM). In a child JVM, so a regression fails this test instead of the build.
+     */
+    @Test
+    void closeRacingReallocLeavesEveryCallCompleteOrRefused() throws Exception {
+        ChildJvm.runOk(SystemAllocatorCloseRace.class);
+    }
+
+    @Test
+    void callsAfterCloseAreRefusedAndFreeNothing() {
+        SystemAllocator sys = new SystemAllocator();
+        long p = sys.malloc(64);
+        sys.close();
+        assertThrows(IllegalStateException.class, () -> sys.realloc(p, 128));
+        assertThrows(IllegalStateException.class, () -> sys.free(p));
+        assertThrows(IllegalStateException.class, () -> sys.size(p));
+        assertThrows(IllegalStateException.class, () -> sys.malloc(8));
     }
 }

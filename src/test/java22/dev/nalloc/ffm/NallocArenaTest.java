@@ -13,6 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nalloc.NativeAllocator;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.TlsfHeap;
+import dev.nalloc.toolkit.ArenaAllocator;
+import dev.nalloc.toolkit.BlockPool;
+import dev.nalloc.toolkit.ConcurrentBlockPool;
+import dev.nalloc.toolkit.DebugAllocator;
+import dev.nalloc.toolkit.LeakReporting;
+import dev.nalloc.toolkit.LinearAllocator;
+import dev.nalloc.toolkit.SystemAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -239,6 +246,51 @@ class NallocArenaTest {
             assertFalse(arena.scope().isAlive());
             assertEquals(0, heap.stats().usedBlocks(), "the other block was freed anyway");
             heap.check();
+        }
+    }
+
+    /** A shared arena calls its allocator from any thread: every single-threaded one is refused. */
+    @Test
+    void ofSharedRefusesEveryAllocatorThatIsNotThreadSafe() {
+        try (SystemAllocator sys = new SystemAllocator();
+                TlsfHeap heap = TlsfHeap.create(Allocators.HEAP_BYTES);
+                BlockPool pool = BlockPool.over(sys, 64, 16, 64);
+                ArenaAllocator frames = new ArenaAllocator(sys);
+                LinearAllocator linear = LinearAllocator.over(sys, 4096);
+                DebugAllocator debugHeap = new DebugAllocator("heap", heap, LeakReporting.LOG, false);
+                ConcurrentBlockPool shared = ConcurrentBlockPool.over(sys, 64, 16, 64)) {
+            for (NativeAllocator single : List.<NativeAllocator>of(heap, pool, frames, linear, debugHeap)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> NallocArena.ofShared(single), single.toString());
+                assertTrue(e.getMessage().contains("is not thread-safe"), e.getMessage());
+            }
+            try (Arena arena = NallocArena.ofShared(shared)) {
+                arena.allocate(64);
+                assertEquals(1, shared.liveBlocks());
+            }
+            assertEquals(0, shared.liveBlocks());
+        }
+    }
+
+    /**
+     * A confined arena over an allocator that frees only in bulk: close() makes the segments
+     * inaccessible and leaves the memory to the allocator's reset or close (it threw
+     * UnsupportedOperationException from the first single free).
+     */
+    @Test
+    void confinedArenaOverABulkOnlyAllocatorLeavesTheBlocksToIt() {
+        try (SystemAllocator sys = new SystemAllocator(); ArenaAllocator frames = new ArenaAllocator(sys, 4096)) {
+            Arena arena = NallocArena.ofConfined(frames);
+            MemorySegment a = arena.allocate(100);
+            MemorySegment b = arena.allocate(JAVA_LONG, 4);
+            b.setAtIndex(JAVA_LONG, 3, 42);
+            assertEquals(2, frames.blocks());
+            arena.close();
+            assertFalse(arena.scope().isAlive());
+            assertThrows(IllegalStateException.class, () -> a.get(JAVA_BYTE, 0));
+            assertEquals(2, frames.blocks(), "freed in bulk, by the arena allocator");
+            frames.reset();
+            assertEquals(0, frames.blocks());
         }
     }
 

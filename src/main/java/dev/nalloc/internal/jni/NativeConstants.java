@@ -45,6 +45,7 @@ final class NativeConstants {
     @MemberGetter static native int SM_BLOCK_GRANULE();
     @MemberGetter static native int SM_ALIGN_DEFAULT();
     @MemberGetter static native int SM_ALIGN_MAX();
+    @MemberGetter static native @Cast("size_t") long SM_ALIGN_FALLBACK_MAX();
     @MemberGetter static native int SM_OK();
     @MemberGetter static native int SM_ERR_DOUBLE_FREE();
     @MemberGetter static native int SM_ERR_NOT_OWNED();

@@ -40,6 +40,7 @@ public final class SmmallocNative {
     public static final int SM_BLOCK_GRANULE = 16;
     public static final int SM_ALIGN_DEFAULT = 16;
     public static final int SM_ALIGN_MAX = 4096;
+    public static final long SM_ALIGN_FALLBACK_MAX = 1L << 30;
     public static final int SM_OK = 0;
     public static final int SM_ERR_DOUBLE_FREE = -1;
     public static final int SM_ERR_NOT_OWNED = -2;

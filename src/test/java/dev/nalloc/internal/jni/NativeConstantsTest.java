@@ -49,6 +49,7 @@ class NativeConstantsTest {
         assertEquals(NativeConstants.SM_BLOCK_GRANULE(), SmmallocNative.SM_BLOCK_GRANULE);
         assertEquals(NativeConstants.SM_ALIGN_DEFAULT(), SmmallocNative.SM_ALIGN_DEFAULT);
         assertEquals(NativeConstants.SM_ALIGN_MAX(), SmmallocNative.SM_ALIGN_MAX);
+        assertEquals(NativeConstants.SM_ALIGN_FALLBACK_MAX(), SmmallocNative.SM_ALIGN_FALLBACK_MAX);
         assertEquals(NativeConstants.SM_OK(), SmmallocNative.SM_OK);
         assertEquals(NativeConstants.SM_ERR_DOUBLE_FREE(), SmmallocNative.SM_ERR_DOUBLE_FREE);
         assertEquals(NativeConstants.SM_CHECK_NO_MEMORY(), SmmallocNative.SM_CHECK_NO_MEMORY);
