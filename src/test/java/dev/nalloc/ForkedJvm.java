@@ -26,12 +26,13 @@ public final class ForkedJvm {
 
     /** What the child printed (stdout and stderr, interleaved) and how it ended. */
     public record Result(int exitCode, String output) {
-        /** Asserts a clean exit whose last line is {@code OK}. */
-        public void assertOk() {
+        /** Asserts a clean exit whose last line is {@code OK}; returns the output. */
+        public String assertOk() {
             assertEquals(0, exitCode, () -> "child JVM exit code " + exitCode + " (134: abort, 139: SIGSEGV), output:\n"
                     + output);
             List<String> lines = output.strip().lines().toList();
             assertTrue(!lines.isEmpty() && lines.get(lines.size() - 1).equals("OK"), () -> "last line OK:\n" + output);
+            return output;
         }
     }
 

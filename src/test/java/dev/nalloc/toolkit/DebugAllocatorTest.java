@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.nalloc.ChildJvm;
+import dev.nalloc.ForkedJvm;
 import dev.nalloc.NativeAllocator;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.internal.Blocks;
@@ -121,7 +121,7 @@ class DebugAllocatorTest {
      */
     @Test
     void closingTheBackingFirstIsReportedAndNoGuardIsRead() throws Exception {
-        String out = ChildJvm.runOk(DebugAllocatorCloseOrder.class);
+        String out = ForkedJvm.run(DebugAllocatorCloseOrder.class, 120).assertOk();
         assertTrue(out.contains("DebugAllocator 'order', close: its backing allocator TlsfHeap[closed] was closed "
                 + "before it (close the DebugAllocator first)"), out);
     }

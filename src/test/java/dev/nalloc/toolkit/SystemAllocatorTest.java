@@ -3,7 +3,7 @@ package dev.nalloc.toolkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.nalloc.ChildJvm;
+import dev.nalloc.ForkedJvm;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +61,7 @@ class SystemAllocatorTest {
      */
     @Test
     void closeRacingReallocLeavesEveryCallCompleteOrRefused() throws Exception {
-        ChildJvm.runOk(SystemAllocatorCloseRace.class);
+        ForkedJvm.run(SystemAllocatorCloseRace.class, 120).assertOk();
     }
 
     @Test
