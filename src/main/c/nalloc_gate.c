@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Readers: a list that only grows (records are recycled, never freed), so a
  * writer can walk it without a lock while threads register. */
@@ -44,16 +45,30 @@ int nalloc_gate_light(void)
     return gate_is_light;
 }
 
+/* Gates and reader records get a cache line each: the hot words would
+ * otherwise share a line with whatever the C library puts next to them,
+ * written by other threads. */
+#define GATE_LINE 64
+_Static_assert(sizeof(nalloc_gate) <= GATE_LINE && sizeof(nalloc_gate_reader) <= GATE_LINE,
+               "one cache line each");
+
+static void *line_alloc(void)
+{
+    void *p = sm_os_aligned_alloc(GATE_LINE, GATE_LINE);
+    if (p != NULL) memset(p, 0, GATE_LINE);
+    return p;
+}
+
 nalloc_gate *nalloc_gate_create(void *target)
 {
-    nalloc_gate *g = (nalloc_gate *)calloc(1, sizeof *g);
+    nalloc_gate *g = (nalloc_gate *)line_alloc();
     if (g == NULL) return NULL;
     g->target = target;
     __atomic_store_n(&g->state, NALLOC_GATE_OPEN, __ATOMIC_RELEASE);
     return g;
 }
 
-void nalloc_gate_free(nalloc_gate *g) { free(g); }
+void nalloc_gate_free(nalloc_gate *g) { sm_os_aligned_free(g); }
 
 /* A record no live thread owns, or a new one linked at the head. */
 static nalloc_gate_reader *reader_claim(void)
@@ -66,7 +81,7 @@ static nalloc_gate_reader *reader_claim(void)
                                         __ATOMIC_RELAXED))
             return r;
     }
-    nalloc_gate_reader *r = (nalloc_gate_reader *)calloc(1, sizeof *r);
+    nalloc_gate_reader *r = (nalloc_gate_reader *)line_alloc();
     if (r == NULL) return NULL;
     r->in_use = 1;
     r->fence = !gate_is_light;
