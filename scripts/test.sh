@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds nalloc from source and runs every test: the Java build and its
+# Builds nalloc from source and runs every test: the scripts' own check
+# (they parse; no pipe under pipefail ends in grep -q or head), the Java build and its
 # JUnit tests (Maven: C core via CMake, JNI library via JavaCPP, unit tests,
 # then the fresh-JVM loading test on the packaged jars), the same JUnit tests
 # against a JNI library built with gcc's AddressSanitizer+UndefinedBehavior-
@@ -9,13 +10,14 @@
 # harnesses for a bounded time, and the platforms: the C suite cross-built for
 # linux-arm64 (under qemu), windows-x86_64 (under wine) and musl, the
 # classifier jars of linux-x86_64, linux-arm64 and windows-x86_64 with their
-# smoke tests, and a fresh project on nalloc-platform. Exits non-zero on the
-# first failure.
+# smoke tests, a fresh project on nalloc-platform, and the main job
+# (scripts/demo.sh) run after all that, with other platforms' jars beside
+# this machine's in target/. Exits non-zero on the first failure.
 #
 #   scripts/test.sh                    everything
 #   scripts/test.sh c asan             only the named stages
-#                                      (java, jasan, c, asan, tsan, fuzz,
-#                                      platforms)
+#                                      (scripts, java, jasan, c, asan,
+#                                      tsan, fuzz, platforms)
 #   FUZZ_SECONDS=10 scripts/test.sh    shorter fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +27,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-60}
 out=${NALLOC_BUILD_ROOT:-build}
 
-stages=${*:-java jasan c asan tsan fuzz platforms}
+stages=${*:-scripts java jasan c asan tsan fuzz platforms}
 want() { case " $stages " in *" $1 "*) return 0;; *) return 1;; esac; }
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -38,6 +40,11 @@ need_clang() {
     return 1
   fi
 }
+
+if want scripts; then
+  step "scripts: they parse, and no pipe under pipefail ends in grep -q or head"
+  bash scripts/check-scripts.sh
+fi
 
 if want java; then
   step "Java: mvn verify (C core, JNI library, JUnit, classifier jar, fresh-JVM load, FFM tests on JDK 22+)"
@@ -111,6 +118,8 @@ if want platforms; then
   bash scripts/build-platforms.sh
   step "platforms: a fresh project on nalloc-platform, -Djavacpp.platform=linux-x86_64"
   bash scripts/platform-check.sh
+  step "platforms: the main job after the test run, other platforms' jars in target/"
+  bash scripts/demo.sh 1 1
 fi
 
 step "all tests passed"
