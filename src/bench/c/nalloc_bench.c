@@ -1,5 +1,6 @@
-/* nalloc_bench - the C speed harness: glibc, the TLSF heap and the bucket
- * allocator (with and without a thread cache) on the same workloads.
+/* nalloc_bench - the C speed harness: glibc, mimalloc, jemalloc, the TLSF
+ * heap and the bucket allocator (with and without a thread cache) on the
+ * same workloads.
  *
  *   1. pair      malloc + free of one size (16, 64, 128 B), ns per pair
  *   2. batch     1,000 mallocs of 64 B, then the 1,000 frees in the same
@@ -10,24 +11,44 @@
  *                and the 2-thread / 1-thread ratio. The bucket allocator is
  *                shared by both threads; TLSF is single-threaded by
  *                contract, so each thread gets its own heap (its intended
- *                use); glibc is shared as usual.
+ *                use); glibc and the peers are shared as usual.
  *   5. worst     TLSF (glibc for reference): timer ticks per malloc and per
  *                free at p50, p99, p99.9 and max over a long randomized run
  *                (rdtsc on x86-64, clock_gettime ns elsewhere).
+ *   6. producer/consumer  one thread allocates 64 B blocks, writes a word
+ *                into each and passes it through a bounded single-producer
+ *                single-consumer ring to a second thread, which reads and
+ *                frees it: every free is a free from another thread. Million
+ *                blocks per second over 10 M blocks, and the process's
+ *                VmRSS before and after. Not TLSF: a heap of one thread.
  *
  * Every figure is the median of several runs; ratios are to glibc (lower
- * is faster) except the thread scaling (higher is better). A report, not a
- * test: nothing here asserts, and on a shared machine the numbers move.
- * Instruction counts, which do not move, come from callgrind.sh.
+ * is faster for ns, higher is better for rates) and, for the cached bucket
+ * allocator, also to mimalloc. A report, not a test: nothing here asserts,
+ * and on a shared machine the numbers move. Instruction counts, which do
+ * not move, come from callgrind.sh.
  *
- *   nalloc_bench [--quick]     --quick: CI-sized runs (well under 30 s)
+ * The peers run in binaries of their own, this source compiled with
+ * NALLOC_BENCH_PEER_MIMALLOC or NALLOC_BENCH_PEER_JEMALLOC: Debian's
+ * libmimalloc.so and libjemalloc.so both export plain malloc and free (no
+ * prefixed-only build), so linking either one replaces glibc's allocator
+ * for the whole process, the glibc column and the other peer included. A
+ * peer binary measures its allocator alone and prints raw figures (--raw);
+ * the main binary merges them into its table (--peer FILE).
+ *
+ *   nalloc_bench [--quick] [--raw] [--peer FILE]...
+ *     --quick   CI-sized runs (well under a minute)
+ *     --raw     "row allocator value" lines instead of the table
+ *     --peer    merge another binary's --raw figures into the table
  */
 #include "bench_util.h"
 
 #include "smmalloc.h"
 #include "tlsf.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +82,22 @@ static void tl_release(void *ctx, void *p) { tlsf_free((tlsf_t)ctx, p); }
 static void *sm_alloc(void *ctx, size_t n) { return sm_malloc((sm_allocator)ctx, n, 0); }
 static void sm_release(void *ctx, void *p) { sm_free((sm_allocator)ctx, p); }
 
+#if defined(NALLOC_BENCH_PEER_MIMALLOC)
+#include <mimalloc.h>
+#define PEER A_MI
+/* mi_malloc is the same function as the malloc this binary now has; the
+ * prefixed name documents which allocator is measured. */
+static void *mi_alloc(void *ctx, size_t n) { (void)ctx; return mi_malloc(n); }
+static void mi_release(void *ctx, void *p) { (void)ctx; mi_free(p); }
+#elif defined(NALLOC_BENCH_PEER_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#define PEER A_JE
+/* Debian's jemalloc is built without a prefix: its malloc and free are the
+ * process's, so these are jemalloc's. */
+static void *je_alloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
+static void je_release(void *ctx, void *p) { (void)ctx; free(p); }
+#endif
+
 static void *sys_begin(allocator_t *a) { (void)a; return NULL; }
 static void sys_end(allocator_t *a, void *ctx) { (void)a; (void)ctx; }
 
@@ -93,7 +130,41 @@ static void sm_end_cached(allocator_t *a, void *ctx)
     sm_allocator_thread_cache_destroy((sm_allocator)a->shared);
 }
 
-enum { A_GLIBC, A_TLSF, A_SM, A_SMC, A_COUNT };
+enum { A_GLIBC, A_MI, A_JE, A_TLSF, A_SM, A_SMC, A_COUNT };
+
+/* The names double as the allocator keys of the --raw lines. */
+static const char *const alloc_name[A_COUNT] = { "glibc", "mimalloc", "jemalloc",
+                                                 "tlsf", "sm-nocache", "sm-cached" };
+
+/* Table rows; the keys name them in --raw lines. */
+enum {
+    R_PAIR16, R_PAIR64, R_PAIR128, R_BATCH, R_RANDOM,
+    R_THR1, R_THR2, R_SCALE,
+    R_PC_RATE, R_PC_RSS0, R_PC_RSS1, R_PC_GROWTH,
+    R_COUNT
+};
+
+static const struct row {
+    const char *key, *label;
+    int decimals;
+} rows[R_COUNT] = {
+    { "pair16", "pair 16 B (ns/pair)", 1 },
+    { "pair64", "pair 64 B (ns/pair)", 1 },
+    { "pair128", "pair 128 B (ns/pair)", 1 },
+    { "batch", "batch 1000x64 B (ns/op)", 1 },
+    { "random", "random 4096 x 8..256 (ns/op)", 1 },
+    { "thr1", "random, 1 thread (Mops/s)", 1 },
+    { "thr2", "random, 2 threads (Mops/s)", 1 },
+    { "scale", "scaling 2T / 1T", 2 },
+    { "pc-rate", "prod/cons 64 B (M blocks/s)", 2 },
+    { "pc-rss0", "VmRSS before (MiB)", 1 },
+    { "pc-rss1", "VmRSS after (MiB)", 1 },
+    { "pc-growth", "VmRSS growth (MiB)", 1 },
+};
+
+/* Every figure, NAN where an allocator was not measured (not in this
+ * binary, or the workload does not apply). */
+static double fig[R_COUNT][A_COUNT];
 
 /* ------------------------------------------------------------------------
  * Run settings and the optimiser's sink (timing, RNG and sorting helpers
@@ -273,6 +344,248 @@ static double bench_threads(allocator_t *a, const rnd_plan_t *plans, int threads
 }
 
 /* ------------------------------------------------------------------------
+ * 6. Producer/consumer.
+ * ---------------------------------------------------------------------- */
+
+#define RING 1024 /* slots; also bounds the blocks in flight */
+#define PC_BLOCK 64
+
+/* Head and tail on lines of their own, so the two threads write apart and
+ * only read each other's index when their cached copy runs out. */
+typedef struct ring {
+    _Alignas(64) atomic_size_t head; /* consumed; written by the consumer */
+    _Alignas(64) atomic_size_t tail; /* produced; written by the producer */
+    _Alignas(64) void *slot[RING];
+} ring_t;
+
+typedef struct pc_arg {
+    allocator_t *a;
+    ring_t *ring;
+    long blocks;
+    gate_t *start;
+    double t; /* producer: start time; consumer: end time */
+    uint64_t sum;
+} pc_arg_t;
+
+/* A spinning thread gives its core away after a while: with two threads on
+ * two cores of a busy machine, a waiter that never yields can stall the
+ * very thread it waits for. */
+static void backoff(unsigned *spins)
+{
+    if (++*spins >= 64) {
+        *spins = 0;
+        sched_yield();
+    }
+}
+
+static void *pc_producer(void *arg)
+{
+    pc_arg_t *t = arg;
+    allocator_t *a = t->a;
+    ring_t *r = t->ring;
+    void *ctx = a->thread_begin(a);
+    size_t tail = 0, head = 0;
+    unsigned spins = 0;
+    gate_wait(t->start);
+    t->t = now_ns();
+    for (long i = 0; i < t->blocks; ++i) {
+        uint64_t *p = a->alloc(ctx, PC_BLOCK);
+        if (!p)
+            abort(); /* a figure without its blocks would be a lie */
+        *p = (uint64_t)i;
+        while (tail - head == RING) {
+            head = atomic_load_explicit(&r->head, memory_order_acquire);
+            if (tail - head == RING)
+                backoff(&spins);
+        }
+        r->slot[tail % RING] = p;
+        atomic_store_explicit(&r->tail, ++tail, memory_order_release);
+    }
+    a->thread_end(a, ctx);
+    return NULL;
+}
+
+static void *pc_consumer(void *arg)
+{
+    pc_arg_t *t = arg;
+    allocator_t *a = t->a;
+    ring_t *r = t->ring;
+    void *ctx = a->thread_begin(a);
+    size_t head = 0, tail = 0, end = (size_t)t->blocks;
+    unsigned spins = 0;
+    uint64_t sum = 0;
+    gate_wait(t->start);
+    while (head < end) {
+        tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (tail == head) {
+            backoff(&spins);
+            continue;
+        }
+        /* Everything published so far, then one store to hand the slots
+         * back. */
+        for (; head < tail; ++head) {
+            uint64_t *p = r->slot[head % RING];
+            sum += *p;
+            a->release(ctx, p);
+        }
+        atomic_store_explicit(&r->head, head, memory_order_release);
+    }
+    t->t = now_ns();
+    t->sum = sum;
+    a->thread_end(a, ctx);
+    return NULL;
+}
+
+/* VmRSS in MiB, NAN without /proc (macOS). */
+static double vm_rss_mib(void)
+{
+    char line[256];
+    double kib = NAN;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return NAN;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmRSS:", 6)) {
+            kib = strtod(line + 6, NULL);
+            break;
+        }
+    }
+    fclose(f);
+    return kib / 1024;
+}
+
+/* Million blocks per second of one producer/consumer run. */
+static double pc_run(allocator_t *a, long blocks)
+{
+    static ring_t ring;
+    pthread_t prod, cons;
+    pc_arg_t pa, ca;
+    gate_t start;
+    atomic_init(&ring.head, 0);
+    atomic_init(&ring.tail, 0);
+    atomic_init(&start.arrived, 0);
+    start.threads = 2;
+    pa = (pc_arg_t){ a, &ring, blocks, &start, 0, 0 };
+    ca = pa;
+    pthread_create(&prod, NULL, pc_producer, &pa);
+    pthread_create(&cons, NULL, pc_consumer, &ca);
+    pthread_join(prod, NULL);
+    pthread_join(cons, NULL);
+    /* the producer wrote 0..blocks-1: a lost or torn block shows here */
+    if (ca.sum != (uint64_t)blocks * (uint64_t)(blocks - 1) / 2) {
+        fprintf(stderr, "%s: producer/consumer lost blocks\n", a->name);
+        exit(1);
+    }
+    return (double)blocks / (ca.t - pa.t) * 1e3;
+}
+
+static void bench_pc(allocator_t *a, int k, long blocks)
+{
+    double v[16];
+    fig[R_PC_RSS0][k] = vm_rss_mib();
+    for (int r = 0; r < runs; ++r)
+        v[r] = pc_run(a, blocks);
+    fig[R_PC_RSS1][k] = vm_rss_mib();
+    fig[R_PC_RATE][k] = median(v, runs);
+    fig[R_PC_GROWTH][k] = fig[R_PC_RSS1][k] - fig[R_PC_RSS0][k];
+}
+
+/* ------------------------------------------------------------------------
+ * Output: the table, or raw lines for another binary's --peer.
+ * ---------------------------------------------------------------------- */
+
+#ifdef PEER
+/* The peer's version, for the table's header. */
+static void peer_version(char *out, size_t n)
+{
+#if defined(NALLOC_BENCH_PEER_MIMALLOC)
+    int v = mi_version();
+    snprintf(out, n, "%d.%d.%d", v / 100, v / 10 % 10, v % 10);
+#elif defined(NALLOC_BENCH_PEER_JEMALLOC)
+    const char *v = "?";
+    size_t len = sizeof v;
+    /* also keeps libjemalloc linked under --as-needed: malloc alone would
+     * not ask for it */
+    mallctl("version", (void *)&v, &len, NULL, 0);
+    snprintf(out, n, "%s", v);
+#endif
+}
+#endif
+
+static void print_raw(void)
+{
+#ifdef PEER
+    char v[64];
+    peer_version(v, sizeof v);
+    printf("version %s %s\n", alloc_name[PEER], v);
+#endif
+    for (int r = 0; r < R_COUNT; ++r)
+        for (int k = 0; k < A_COUNT; ++k)
+            if (!isnan(fig[r][k]))
+                printf("%s %s %.17g\n", rows[r].key, alloc_name[k], fig[r][k]);
+}
+
+static int read_raw(const char *path)
+{
+    char line[256], key[32], name[32], text[64];
+    double v;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        int r = 0, k = 0;
+        if (sscanf(line, "version %31s %63s", name, text) == 2) {
+            printf("%s %s (its own process, --peer %s)\n", name, text, path);
+            continue;
+        }
+        if (sscanf(line, "%31s %31s %lf", key, name, &v) != 3)
+            continue;
+        while (r < R_COUNT && strcmp(rows[r].key, key))
+            ++r;
+        while (k < A_COUNT && strcmp(alloc_name[k], name))
+            ++k;
+        if (r < R_COUNT && k < A_COUNT)
+            fig[r][k] = v;
+    }
+    fclose(f);
+    return 0;
+}
+
+static void print_ratio(double x, double base)
+{
+    if (isnan(x) || isnan(base) || base <= 0)
+        printf(" %6s", "-");
+    else
+        printf(" %6.2f", x / base);
+}
+
+static void print_rows(int from, int to)
+{
+    for (int r = from; r < to; ++r) {
+        printf("%-30s", rows[r].label);
+        for (int k = 0; k < A_COUNT; ++k) {
+            if (isnan(fig[r][k]))
+                printf(" %9s", "-");
+            else
+                printf(" %9.*f", rows[r].decimals, fig[r][k]);
+            print_ratio(fig[r][k], fig[r][A_GLIBC]);
+        }
+        print_ratio(fig[r][A_SMC], fig[r][A_MI]);
+        printf("\n");
+    }
+}
+
+static void print_head(const char *title)
+{
+    printf("%-30s", title);
+    for (int k = 0; k < A_COUNT; ++k)
+        printf(" %9s %6s", alloc_name[k], "/glibc");
+    printf(" %6s\n", "c/mi");
+}
+
+/* ------------------------------------------------------------------------
  * 5. Worst case: every malloc and free of a long random run timed alone.
  * ---------------------------------------------------------------------- */
 
@@ -344,21 +657,26 @@ static void *idle_thread(void *arg) { return arg; }
 
 int main(int argc, char **argv)
 {
-    int quick = 0;
-    long pair_iters, batch_rounds, rnd_steps, thr_steps, worst_ops;
+    int quick = 0, raw = 0, npeers = 0;
+    const char *peers[8];
+    long pair_iters, batch_rounds, rnd_steps, thr_steps, worst_ops, pc_blocks = 10000000;
     allocator_t al[A_COUNT];
-    void *ctx[A_COUNT];
+    int present[A_COUNT] = { 0 };
+    void *ctx;
     static rnd_plan_t plans[2];
     static const size_t pair_sizes[] = { 16, 64, 128 };
-    double pair[3][A_COUNT], batch[A_COUNT], rnd[A_COUNT], thr1[A_COUNT], thr2[A_COUNT];
     uint32_t *tm, *tf;
-    sm_allocator sm;
+    sm_allocator sm = NULL;
 
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--quick")) {
             quick = 1;
+        } else if (!strcmp(argv[i], "--raw")) {
+            raw = 1;
+        } else if (!strcmp(argv[i], "--peer") && i + 1 < argc && npeers < 8) {
+            peers[npeers++] = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--raw] [--peer FILE]...\n", argv[0]);
             return 2;
         }
     }
@@ -377,98 +695,121 @@ int main(int argc, char **argv)
         thr_steps = 2000000;
         worst_ops = 2000000;
     }
+    for (int r = 0; r < R_COUNT; ++r)
+        for (int k = 0; k < A_COUNT; ++k)
+            fig[r][k] = NAN;
 
     /* glibc takes its faster single-thread path until a thread exists;
-     * JVM processes always have threads, so measure the threaded path. */
+     * JVM processes always have threads, so measure the threaded path
+     * (the peers likewise). */
     {
         pthread_t th;
         pthread_create(&th, NULL, idle_thread, NULL);
         pthread_join(th, NULL);
     }
 
+#ifdef PEER
+    present[PEER] = 1;
+#else
+    present[A_GLIBC] = present[A_TLSF] = present[A_SM] = present[A_SMC] = 1;
     sm = sm_allocator_create(BUCKETS, BUCKET_BYTES);
     if (!sm) {
         fprintf(stderr, "sm_allocator_create failed\n");
         return 1;
     }
+#endif
     al[A_GLIBC] = (allocator_t){ "glibc", sys_alloc, sys_release, sys_begin, sys_end, NULL };
+#if defined(NALLOC_BENCH_PEER_MIMALLOC)
+    al[A_MI] = (allocator_t){ "mimalloc", mi_alloc, mi_release, sys_begin, sys_end, NULL };
+#else
+    al[A_MI] = al[A_GLIBC];
+#endif
+#if defined(NALLOC_BENCH_PEER_JEMALLOC)
+    al[A_JE] = (allocator_t){ "jemalloc", je_alloc, je_release, sys_begin, sys_end, NULL };
+#else
+    al[A_JE] = al[A_GLIBC];
+#endif
     al[A_TLSF] = (allocator_t){ "tlsf", tl_alloc, tl_release, tl_begin, tl_end, NULL };
     al[A_SM] = (allocator_t){ "sm nocache", sm_alloc, sm_release, sm_begin_nocache, sm_end_nocache, sm };
     al[A_SMC] = (allocator_t){ "sm cached", sm_alloc, sm_release, sm_begin_cached, sm_end_cached, sm };
     plan_init(&plans[0], 12345);
     plan_init(&plans[1], 67890);
 
-    printf("nalloc C harness%s: median of %d runs; ratio = allocator / glibc (lower is faster)\n",
-           quick ? " (--quick)" : "", runs);
-    printf("bucket allocator: %d buckets (16..%d B), thread cache %d B per bucket, warm\n\n",
-           BUCKETS, BUCKETS * 16, CACHE_BYTES);
+    if (!raw) {
+        printf("nalloc C harness%s: median of %d runs; /glibc = allocator / glibc (lower is faster for\n"
+               "ns, higher is better for rates); c/mi = bucket cached / mimalloc\n",
+               quick ? " (--quick)" : "", runs);
+        printf("bucket allocator: %d buckets (16..%d B), thread cache %d B per bucket, warm\n",
+               BUCKETS, BUCKETS * 16, CACHE_BYTES);
+#ifdef PEER
+        {
+            char v[64];
+            peer_version(v, sizeof v);
+            printf("%s %s\n", alloc_name[PEER], v);
+        }
+#endif
+        fflush(stdout);
+    }
+
+    /* 6 first: VmRSS before it is then the process at its smallest. */
+    for (int k = 0; k < A_COUNT; ++k)
+        if (present[k] && k != A_TLSF)
+            bench_pc(&al[k], k, pc_blocks);
 
     /* Single-threaded sections: one context per allocator on this thread.
      * The cached and uncached bucket runs share one allocator, so the
      * cache exists only around the cached runs. */
     for (int k = 0; k < A_COUNT; ++k) {
-        if (k == A_SMC)
+        if (!present[k])
             continue;
-        ctx[k] = al[k].thread_begin(&al[k]);
-        if (k == A_TLSF && !ctx[k]) {
+        ctx = al[k].thread_begin(&al[k]);
+        if (k == A_TLSF && !ctx) {
             fprintf(stderr, "tlsf_create failed\n");
             return 1;
         }
         for (int s = 0; s < 3; ++s)
-            pair[s][k] = bench_pair(&al[k], ctx[k], pair_sizes[s], pair_iters);
-        batch[k] = bench_batch(&al[k], ctx[k], batch_rounds);
-        rnd[k] = bench_random(&al[k], ctx[k], &plans[0], rnd_steps);
-        if (k != A_SM)
-            al[k].thread_end(&al[k], ctx[k]);
+            fig[R_PAIR16 + s][k] = bench_pair(&al[k], ctx, pair_sizes[s], pair_iters);
+        fig[R_BATCH][k] = bench_batch(&al[k], ctx, batch_rounds);
+        fig[R_RANDOM][k] = bench_random(&al[k], ctx, &plans[0], rnd_steps);
+        al[k].thread_end(&al[k], ctx);
     }
-    ctx[A_SMC] = al[A_SMC].thread_begin(&al[A_SMC]);
-    for (int s = 0; s < 3; ++s)
-        pair[s][A_SMC] = bench_pair(&al[A_SMC], ctx[A_SMC], pair_sizes[s], pair_iters);
-    batch[A_SMC] = bench_batch(&al[A_SMC], ctx[A_SMC], batch_rounds);
-    rnd[A_SMC] = bench_random(&al[A_SMC], ctx[A_SMC], &plans[0], rnd_steps);
-    al[A_SMC].thread_end(&al[A_SMC], ctx[A_SMC]);
-
-    printf("%-30s", "workload");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10s %6s", al[k].name, "ratio");
-    printf("\n");
-    for (int s = 0; s < 3; ++s) {
-        char label[64];
-        snprintf(label, sizeof label, "pair %zu B (ns/pair)", pair_sizes[s]);
-        printf("%-30s", label);
-        for (int k = 0; k < A_COUNT; ++k)
-            printf(" %10.1f %6.2f", pair[s][k], pair[s][k] / pair[s][A_GLIBC]);
-        printf("\n");
-    }
-    printf("%-30s", "batch 1000x64 B (ns/op)");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10.1f %6.2f", batch[k], batch[k] / batch[A_GLIBC]);
-    printf("\n%-30s", "random 4096 x 8..256 (ns/op)");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10.1f %6.2f", rnd[k], rnd[k] / rnd[A_GLIBC]);
-    printf("\n\n");
 
     /* 4. Threads. */
     for (int k = 0; k < A_COUNT; ++k) {
-        thr1[k] = bench_threads(&al[k], plans, 1, thr_steps);
-        thr2[k] = bench_threads(&al[k], plans, 2, thr_steps);
+        if (!present[k])
+            continue;
+        fig[R_THR1][k] = bench_threads(&al[k], plans, 1, thr_steps);
+        fig[R_THR2][k] = bench_threads(&al[k], plans, 2, thr_steps);
+        fig[R_SCALE][k] = fig[R_THR2][k] / fig[R_THR1][k];
     }
-    printf("random set on threads (total Mops/s, higher is better; tlsf: one heap per thread)\n");
-    printf("%-30s", "threads");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10s %6s", al[k].name, "ratio");
-    printf("\n%-30s", "1 thread (Mops/s)");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10.1f %6.2f", thr1[k], thr1[k] / thr1[A_GLIBC]);
-    printf("\n%-30s", "2 threads (Mops/s)");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10.1f %6.2f", thr2[k], thr2[k] / thr2[A_GLIBC]);
-    printf("\n%-30s", "scaling 2T / 1T");
-    for (int k = 0; k < A_COUNT; ++k)
-        printf(" %10.2f %6s", thr2[k] / thr1[k], "");
-    printf("\n\n");
 
-    /* 5. Worst case. */
+    if (raw) {
+        print_raw();
+        sm_allocator_destroy(sm);
+        return 0;
+    }
+    for (int i = 0; i < npeers; ++i)
+        if (read_raw(peers[i]))
+            return 1;
+    printf("\n");
+
+    print_head("single thread");
+    print_rows(R_PAIR16, R_THR1);
+    printf("\n");
+    print_head("random set on threads");
+    print_rows(R_THR1, R_PC_RATE);
+    printf("(tlsf: one heap per thread; the others shared)\n\n");
+    print_head("producer/consumer");
+    print_rows(R_PC_RATE, R_COUNT);
+    printf("(%ld blocks of %d B through a %d-slot ring, freed on the other thread; VmRSS of\n"
+           " each peer's own process, the others share one; tlsf: a heap of one thread)\n\n",
+           pc_blocks, PC_BLOCK, RING);
+
+    /* 5. Worst case: TLSF, glibc for reference. */
+    if (!present[A_TLSF] || !present[A_GLIBC]) {
+        sm_allocator_destroy(sm);
+        return 0;
+    }
     tm = malloc((size_t)worst_ops * sizeof *tm);
     tf = malloc((size_t)worst_ops * sizeof *tf);
     if (!tm || !tf) {
