@@ -2,7 +2,8 @@
 # JMH benchmarks of one malloc+free pair (16, 64, 256 B; 1 and 2 threads): Smmalloc with and
 # without a thread cache, TlsfHeap, SharedTlsfHeap, a Smmalloc ByteBuffer view, glibc malloc/free
 # through JNI, Unsafe.allocateMemory/freeMemory, ByteBuffer.allocateDirect (alone, and with an
-# explicit Unsafe.invokeCleaner free) and, on JDK 22+, Arena.ofConfined() allocate + close.
+# explicit Unsafe.invokeCleaner free), on JDK 22+ Arena.ofConfined() allocate + close, and peers:
+# jemalloc and rpmalloc through LWJGL, Netty's pooled direct buffers (each with its ratio to Unsafe).
 # On JDK 24+ the forks run with -Ddev.nalloc.fastPath=true (off by default there, see RawMemory).
 #
 #   scripts/bench-java.sh [--quick] [-- JMH options, e.g. 'OneThread\.tlsf' -p size=64]
@@ -28,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1; shift ;;
         --) shift; jmh_extra=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -5,10 +5,14 @@ import dev.nalloc.SharedTlsfHeap;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.ThreadCache;
 import dev.nalloc.TlsfHeap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.jemalloc.JEmalloc;
 import org.lwjgl.system.libc.LibCStdlib;
+import org.lwjgl.system.rpmalloc.RPmalloc;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -67,6 +71,23 @@ import sun.misc.Unsafe;
  *       the explicit free that Netty and Lucene use (the only way on 17, through
  *       {@code jdk.unsupported}): the like-for-like pair. Note that {@code allocateDirect} zeroes
  *       the memory, nothing else here does (except the Arena benchmark on JDK 22+).</li>
+ * </ul>
+ *
+ * <p>Peers, other native allocators a JVM program can already use (benchmark dependencies only):
+ *
+ * <ul>
+ *   <li>{@code jemallocLwjgl}: jemalloc's {@code je_malloc} + {@code je_free} through LWJGL's
+ *       binding ({@link JEmalloc#nje_malloc} and {@link JEmalloc#nje_free}, one JNI call each,
+ *       like {@code libcMalloc}), on the jemalloc that LWJGL ships.</li>
+ *   <li>{@code rpmallocLwjgl}: rpmalloc's {@code rpmalloc} + {@code rpfree} through LWJGL
+ *       ({@link RPmalloc#nrpmalloc} and {@link RPmalloc#nrpfree}, one JNI call each). rpmalloc
+ *       wants {@code rpmalloc_initialize} once per process and
+ *       {@code rpmalloc_thread_initialize} on every thread that calls it: the first in a
+ *       benchmark-scoped {@code @Setup}, the second in each worker thread's own.</li>
+ *   <li>{@code nettyPooled}: {@code PooledByteBufAllocator.DEFAULT.directBuffer(size)} +
+ *       {@code release()}, Netty's pooled direct buffers with its per-thread caches: what Java
+ *       network code that wants a pooled off-heap buffer (not a bare address) uses today, so
+ *       compare it with the view rows as much as with the address rows.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -163,6 +184,38 @@ public abstract class AllocPairs {
         }
     }
 
+    /** rpmalloc's process-wide state: initialised once for all worker threads. */
+    @State(Scope.Benchmark)
+    public static class RpmallocProcess {
+        @Setup(Level.Trial)
+        public void initialize() {
+            if (!RPmalloc.rpmalloc_initialize()) {
+                throw new IllegalStateException("rpmalloc_initialize failed");
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void finalizeRpmalloc() {
+            RPmalloc.rpmalloc_finalize();
+        }
+    }
+
+    /** rpmalloc's per-thread heap: each worker thread initialises its own before its first call. */
+    @State(Scope.Thread)
+    public static class RpmallocThread {
+        @Setup(Level.Trial)
+        public void initialize(RpmallocProcess process) {
+            RPmalloc.rpmalloc_thread_initialize();
+        }
+
+        @TearDown(Level.Trial)
+        public void finalizeThread() {
+            RPmalloc.rpmalloc_thread_finalize(true);
+        }
+    }
+
+    static final PooledByteBufAllocator NETTY = PooledByteBufAllocator.DEFAULT;
+
     @Benchmark
     public void unsafe(Blackhole bh) {
         long p = UNSAFE.allocateMemory(size);
@@ -224,6 +277,27 @@ public abstract class AllocPairs {
         long p = c.sm.malloc(size);
         bh.consume(c.sm.view(p));
         c.sm.free(p);
+    }
+
+    @Benchmark
+    public void jemallocLwjgl(Blackhole bh) {
+        long p = JEmalloc.nje_malloc(size);
+        bh.consume(p);
+        JEmalloc.nje_free(p);
+    }
+
+    @Benchmark
+    public void rpmallocLwjgl(RpmallocThread t, Blackhole bh) {
+        long p = RPmalloc.nrpmalloc(size);
+        bh.consume(p);
+        RPmalloc.nrpfree(p);
+    }
+
+    @Benchmark
+    public void nettyPooled(Blackhole bh) {
+        ByteBuf b = NETTY.directBuffer(size);
+        bh.consume(b);
+        b.release();
     }
 
     @Benchmark

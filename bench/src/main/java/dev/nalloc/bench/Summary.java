@@ -27,7 +27,7 @@ public final class Summary {
     private static final String BASELINE = "unsafe";
     /** Row order; benchmarks not listed follow, alphabetically. */
     private static final List<String> ORDER = Arrays.asList("unsafe", "libcMalloc", "smmallocFast", "smmallocCache",
-            "smmallocNoCache", "tlsfHeap", "sharedTlsfHeap", "debugAllocator", "debugAllocatorStacks",
+            "smmallocNoCache", "tlsfHeap", "sharedTlsfHeap", "jemallocLwjgl", "rpmallocLwjgl", "nettyPooled", "debugAllocator", "debugAllocatorStacks",
             "systemAllocator", "blockPool", "concurrentBlockPool", "arenaBump", "smmallocFastView", "smmallocView", "allocateDirect",
             "allocateDirectFree", "arenaConfined", "lifoFloor", "lifoFloorCas");
 
