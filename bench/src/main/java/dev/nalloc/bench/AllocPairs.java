@@ -189,8 +189,11 @@ public abstract class AllocPairs {
     public static class RpmallocProcess {
         @Setup(Level.Trial)
         public void initialize() {
-            if (!RPmalloc.rpmalloc_initialize()) {
-                throw new IllegalStateException("rpmalloc_initialize failed");
+            // rpmalloc_initialize returns 0 on success, which LWJGL's boolean overload reports as
+            // false: the int of the native call says what happened
+            int status = RPmalloc.nrpmalloc_initialize();
+            if (status != 0) {
+                throw new IllegalStateException("rpmalloc_initialize failed: " + status);
             }
         }
 
