@@ -184,7 +184,12 @@ public abstract class AllocPairs {
         }
     }
 
-    /** rpmalloc's process-wide state: initialised once for all worker threads. */
+    /**
+     * rpmalloc's process-wide state: initialised once for all worker threads and never finalised.
+     * JMH may run this state's teardown on the thread that finishes first, before another worker
+     * thread's own teardown, and {@code rpmalloc_thread_finalize} after {@code rpmalloc_finalize}
+     * crashes (SIGSEGV on two threads); the fork's exit releases everything anyway.
+     */
     @State(Scope.Benchmark)
     public static class RpmallocProcess {
         @Setup(Level.Trial)
@@ -195,11 +200,6 @@ public abstract class AllocPairs {
             if (status != 0) {
                 throw new IllegalStateException("rpmalloc_initialize failed: " + status);
             }
-        }
-
-        @TearDown(Level.Trial)
-        public void finalizeRpmalloc() {
-            RPmalloc.rpmalloc_finalize();
         }
     }
 
