@@ -125,16 +125,6 @@ public final class Smmalloc implements NativeAllocator {
         GATES.register(this, () -> GateNative.nalloc_gate_free(g));
     }
 
-    /** Whether close() has not begun. */
-    boolean isOpen() {
-        return open;
-    }
-
-    /** The gate, for the ThreadCache fast path's own entries. */
-    long gate() {
-        return gate;
-    }
-
     /** The gate of an open allocator. */
     private long openGate() {
         if (!open) {
