@@ -8,6 +8,8 @@ import dev.nalloc.buffer.NativeIntBuffer;
 import dev.nalloc.buffer.NativeLongBuffer;
 import dev.nalloc.ffm.NallocArena;
 import dev.nalloc.ffm.NallocSegmentAllocator;
+import dev.nalloc.internal.DirectBufferFactory;
+import dev.nalloc.internal.RawMemory;
 import dev.nalloc.toolkit.ArenaAllocator;
 import dev.nalloc.toolkit.BlockPool;
 import dev.nalloc.toolkit.ConcurrentBlockPool;
@@ -30,6 +32,11 @@ public final class NoUnsafeScenario {
     private NoUnsafeScenario() {}
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("status")) { // RawMemory alone, no native library
+            System.out.println("fast path " + RawMemory.ENABLED + ", views in Java " + DirectBufferFactory.isFast()
+                    + ": " + RawMemory.STATUS);
+            return;
+        }
         threadCache();
         try (TlsfHeap heap = TlsfHeap.create(1 << 20)) {
             exercise(heap);

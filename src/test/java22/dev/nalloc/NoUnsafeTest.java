@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,7 @@ class NoUnsafeTest {
 
     record Run(int exitCode, String stdout, String stderr) {}
 
-    static Run run(Path dir, List<String> options) throws IOException, InterruptedException {
+    static Run run(Path dir, List<String> options, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(options);
@@ -43,6 +44,7 @@ class NoUnsafeTest {
             command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
         }
         command.add(NoUnsafeScenario.class.getName());
+        command.addAll(List.of(args));
         Path out = dir.resolve("stdout.txt");
         Path err = dir.resolve("stderr.txt");
         Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -97,6 +99,20 @@ class NoUnsafeTest {
 
     private static boolean names(byte[] classFile) {
         return new String(classFile, StandardCharsets.ISO_8859_1).contains("sun/misc/Unsafe");
+    }
+
+    @Test
+    void theFastPathIsOffWhereNativeAccessIsDeniedAndSaysWhy(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Runtime.version().feature() >= 24, "--illegal-native-access: JDK 24+");
+        Run run = run(dir, List.of("--illegal-native-access=deny"), "status");
+        assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+        assertTrue(run.stdout().startsWith("fast path false, views in Java false: off (MemorySegment.reinterpret refused: "
+                + "java.lang.IllegalCallerException"), run.stdout());
+        Run on = run(dir, List.of("--enable-native-access=ALL-UNNAMED"), "status");
+        assertEquals("fast path true, views in Java true: on (FFM MemorySegment)", on.stdout().strip(), on.stdout() + on.stderr());
+        Run off = run(dir, List.of("--enable-native-access=ALL-UNNAMED", "-Ddev.nalloc.fastPath=false"), "status");
+        assertEquals("fast path false, views in Java false: off (dev.nalloc.fastPath=false)", off.stdout().strip(),
+                off.stdout() + off.stderr());
     }
 
     @Test
