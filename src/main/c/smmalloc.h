@@ -188,9 +188,9 @@ int sm_check(sm_allocator a);
  * A language binding whose calls into C are expensive (a JNI transition
  * costs more than a whole cached malloc) may run the hit path of the
  * calling thread's cache itself, with plain loads and stores on the
- * addresses below, and call sm_malloc / sm_free_checked only when the cache
- * is empty or full. nalloc's Java fast path (dev.nalloc.ThreadCache) does
- * exactly this; test_sm_unit.c runs the same protocol in C.
+ * addresses below, and call sm_malloc / sm_free_checked for everything
+ * else. nalloc's Java fast path (dev.nalloc.ThreadCache) does exactly this;
+ * test_sm_unit.c runs the same protocol in C.
  *
  * sm_thread_cache_layout fills out[0, min(len, need)) and returns need =
  * SM_LAYOUT_HEADER + bucket_count * SM_LAYOUT_BUCKET when the calling
@@ -200,46 +200,47 @@ int sm_check(sm_allocator a);
  * destroyed; only the owning thread may use them. Header, out[field]:
  *   BASE, DATA_SPAN, STRIDE_LOG2: address p is in bucket
  *     i = (p - BASE) >> STRIDE_LOG2 when p - BASE < DATA_SPAN (unsigned);
- *   BUCKET_COUNT; MARK_USED, MARK_FREE: the two state words below.
+ *   BUCKET_COUNT; MARK_USED: the state word of a live block.
  * Bucket i, out[SM_LAYOUT_HEADER + i * SM_LAYOUT_BUCKET + field]:
- *   COUNT (address of uint32_t), SLOTS (address of uint32_t[CAPACITY]),
- *   CAPACITY, DATA, BLOCK_SIZE, SIDE (address of uint32_t[] state words,
- *   one per block), BUMPED (address of uint32_t: blocks >= *BUMPED were
- *   never handed out and have no state word to touch), MAGIC, UNITS
- *   (BLOCK_SIZE / 16), HITS and FREES (addresses of uint64_t counters).
+ *   HEAD (address of uint32_t: the free list of the cache's current span,
+ *   a link = block index + 1, 0 = empty), CUR_LO and CUR_HI (addresses of
+ *   uint32_t: the current span's blocks handed out so far are the indices
+ *   [*CUR_LO, *CUR_HI); both 0 when there is none), DATA, BLOCK_SIZE, SIDE
+ *   (address of uint32_t[] state words, one per block: MARK_USED or a
+ *   link), MAGIC, UNITS (BLOCK_SIZE / 16), HITS and FREES (addresses of
+ *   uint64_t counters).
  * Hit path, owner thread only; every word is a C11 atomic that C accesses
  * relaxed, so plain aligned loads and stores (or release stores) match:
- *   malloc from bucket i: n = *COUNT; if n == 0 call sm_malloc instead;
- *     k = SLOTS[n-1]; *COUNT = n-1; *HITS += 1; SIDE[k] = MARK_USED;
+ *   malloc from bucket i: h = *HEAD; if h == 0 call sm_malloc instead;
+ *     k = h - 1; *HEAD = SIDE[k]; SIDE[k] = MARK_USED; *HITS += 1;
  *     the block is DATA + k * BLOCK_SIZE.
  *   free of p in bucket i: in = (p - BASE) & ((1 << STRIDE_LOG2) - 1);
  *     refuse unless in % 16 == 0; q = in / 16; k = (q * MAGIC) >> 32
- *     (exact division by UNITS); refuse unless k * UNITS == q and
- *     k < *BUMPED; if *COUNT == CAPACITY call sm_free_checked instead;
- *     else compare-and-swap SIDE[k] from MARK_USED to MARK_FREE (failure:
- *     double free, nothing changed); SLOTS[*COUNT] = k; *COUNT += 1;
- *     *FREES += 1. Addresses outside the buckets go to sm_free_checked
- *     (fallback blocks, foreign pointers).
- * Blocks in the cache stay the cache's: thread exit, cache destruction and
- * sm_check see them exactly as if C had cached them. */
+ *     (exact division by UNITS); refuse unless k * UNITS == q; unless
+ *     *CUR_LO <= k < *CUR_HI call sm_free_checked instead (a block of
+ *     another span: C frees it locally or remotely); else h = *HEAD and
+ *     compare-and-swap SIDE[k] from MARK_USED to h (failure: double free,
+ *     nothing changed); *HEAD = k + 1; *FREES += 1.
+ *     Addresses outside the buckets go to sm_free_checked (fallback blocks,
+ *     foreign pointers).
+ * The words are the cache's own: thread exit, cache destruction and
+ * sm_check see the blocks exactly as if C had moved them. */
 #define SM_LAYOUT_BASE 0
 #define SM_LAYOUT_DATA_SPAN 1
 #define SM_LAYOUT_STRIDE_LOG2 2
 #define SM_LAYOUT_BUCKET_COUNT 3
 #define SM_LAYOUT_MARK_USED 4
-#define SM_LAYOUT_MARK_FREE 5
 #define SM_LAYOUT_HEADER 8
-#define SM_LAYOUT_COUNT 0
-#define SM_LAYOUT_SLOTS 1
-#define SM_LAYOUT_CAPACITY 2
+#define SM_LAYOUT_HEAD 0
+#define SM_LAYOUT_CUR_LO 1
+#define SM_LAYOUT_CUR_HI 2
 #define SM_LAYOUT_DATA 3
 #define SM_LAYOUT_BLOCK_SIZE 4
 #define SM_LAYOUT_SIDE 5
-#define SM_LAYOUT_BUMPED 6
-#define SM_LAYOUT_MAGIC 7
-#define SM_LAYOUT_UNITS 8
-#define SM_LAYOUT_HITS 9
-#define SM_LAYOUT_FREES 10
+#define SM_LAYOUT_MAGIC 6
+#define SM_LAYOUT_UNITS 7
+#define SM_LAYOUT_HITS 8
+#define SM_LAYOUT_FREES 9
 #define SM_LAYOUT_BUCKET 12
 
 size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len);
