@@ -7,7 +7,6 @@ import dev.nalloc.internal.jni.GateNative;
 import dev.nalloc.internal.jni.GatedSmmallocNative;
 import dev.nalloc.internal.jni.SmmallocNative;
 import java.nio.ByteBuffer;
-import sun.misc.Unsafe;
 
 /**
  * A {@link Smmalloc} thread cache, owned by one thread, with the allocator's fastest path:
@@ -44,12 +43,11 @@ import sun.misc.Unsafe;
  * same methods call the allocator through JNI.
  */
 public final class ThreadCache implements AutoCloseable {
-    private static final Unsafe U = RawMemory.U;
     /**
      * Whether close() makes every thread execute a barrier (see Smmalloc's thread-safety notes):
      * then entering the gate takes a plain store, else a volatile one.
      */
-    private static final boolean LIGHT_GATE = U != null && GateNative.nalloc_gate_light() == 1;
+    private static final boolean LIGHT_GATE = RawMemory.ENABLED && GateNative.nalloc_gate_light() == 1;
 
     private final Smmalloc allocator;
     private final Thread owner;
@@ -81,7 +79,7 @@ public final class ThreadCache implements AutoCloseable {
 
     /** Enables the fast path over the calling (owner) thread's C cache, if it has one. */
     void attach(long gate) {
-        if (U == null) {
+        if (!RawMemory.ENABLED) {
             return;
         }
         long r = GateNative.nalloc_gate_reader_of_thread();
@@ -162,15 +160,15 @@ public final class ThreadCache implements AutoCloseable {
     /** The newest block of bucket {@code at}'s stack, or 0 when it is empty. Inside the gate. */
     private long pop(long[] l, int at) {
         long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
-        int n = U.getInt(countAddress);
+        int n = RawMemory.getInt(countAddress);
         if (n == 0) {
             return 0;
         }
-        long k = U.getInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
-        U.putInt(countAddress, n - 1);
+        long k = RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
+        RawMemory.putInt(countAddress, n - 1);
         long hits = l[at + SmmallocNative.SM_LAYOUT_HITS];
-        U.putLong(hits, U.getLong(hits) + 1);
-        U.putInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed);
+        RawMemory.putLong(hits, RawMemory.getLong(hits) + 1);
+        RawMemory.putInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed);
         return l[at + SmmallocNative.SM_LAYOUT_DATA] + k * l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
     }
 
@@ -188,12 +186,12 @@ public final class ThreadCache implements AutoCloseable {
     private boolean enter() {
         long r = reader;
         if (LIGHT_GATE) {
-            U.putLong(r + GateNative.READER_INSIDE_OFFSET, gate);
-            U.loadFence();
+            RawMemory.putLong(r + GateNative.READER_INSIDE_OFFSET, gate);
+            RawMemory.loadFence();
         } else {
-            U.putLongVolatile(null, r + GateNative.READER_INSIDE_OFFSET, gate);
+            RawMemory.putLongVolatile(r + GateNative.READER_INSIDE_OFFSET, gate);
         }
-        if (U.getIntVolatile(null, gate + GateNative.GATE_STATE_OFFSET) == GateNative.GATE_OPEN) {
+        if (RawMemory.getIntVolatile(gate + GateNative.GATE_STATE_OFFSET) == GateNative.GATE_OPEN) {
             return true;
         }
         leave();
@@ -202,7 +200,7 @@ public final class ThreadCache implements AutoCloseable {
 
     /** Leaves the gate: everything done inside happens-before a close() that sees it. */
     private void leave() {
-        U.putOrderedLong(null, reader + GateNative.READER_INSIDE_OFFSET, 0L);
+        RawMemory.putLongRelease(reader + GateNative.READER_INSIDE_OFFSET, 0L);
     }
 
     private long mallocSlow(long size) {
@@ -248,17 +246,17 @@ public final class ThreadCache implements AutoCloseable {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
         long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
-        int n = U.getInt(countAddress);
+        int n = RawMemory.getInt(countAddress);
         if (n == (int) l[at + SmmallocNative.SM_LAYOUT_CAPACITY]) {
             return false;
         }
-        if (!U.compareAndSwapInt(null, l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
+        if (!RawMemory.casInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_DOUBLE_FREE);
         }
-        U.putInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
-        U.putInt(countAddress, n + 1);
+        RawMemory.putInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
+        RawMemory.putInt(countAddress, n + 1);
         long frees = l[at + SmmallocNative.SM_LAYOUT_FREES];
-        U.putLong(frees, U.getLong(frees) + 1);
+        RawMemory.putLong(frees, RawMemory.getLong(frees) + 1);
         return true;
     }
 
@@ -294,7 +292,7 @@ public final class ThreadCache implements AutoCloseable {
     private int liveBlockSize(long[] l, long offset, long address) {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
-        if (U.getInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
+        if (RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED); // a cached or listed block: freed
         }
         return (int) l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
@@ -315,7 +313,7 @@ public final class ThreadCache implements AutoCloseable {
         long units = within >>> 4;
         long k = (units * l[at + SmmallocNative.SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
         if ((within & 15) != 0 || k * l[at + SmmallocNative.SM_LAYOUT_UNITS] != units
-                || k >= (U.getInt(l[at + SmmallocNative.SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
+                || k >= (RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
         }
         return k;

@@ -275,7 +275,7 @@ class ThreadCacheFastPathTest {
         long p = first.malloc(32);
         ThreadCache second = sm.threadCache(1024, CacheWarmup.COLD); // replaces the C cache
         assertFalse(first.isFastPath());
-        assertEquals(RawMemory.U != null, second.isFastPath());
+        assertEquals(RawMemory.ENABLED, second.isFastPath());
         assertSame(second, sm.currentThreadCache());
         first.free(p); // still correct, through JNI into the new cache
         long q = first.malloc(32);
@@ -306,7 +306,7 @@ class ThreadCacheFastPathTest {
                         sum += TestMemory.U.getLong(p);
                         cache.free(p);
                     }
-                    return cache.isFastPath() == (RawMemory.U != null) ? sum : -1;
+                    return cache.isFastPath() == (RawMemory.ENABLED) ? sum : -1;
                 }));
             }
             for (Future<Long> r : results) {

@@ -96,8 +96,8 @@ public final class Blocks {
 
     /** Sets {@code bytes} bytes at {@code address} to {@code value}. */
     public static void fill(long address, long bytes, byte value) {
-        if (RawMemory.U != null) {
-            RawMemory.U.setMemory(address, bytes, value);
+        if (RawMemory.ENABLED) {
+            RawMemory.setMemory(address, bytes, value);
             return;
         }
         long pattern = (value & 0xFFL) * 0x0101_0101_0101_0101L;

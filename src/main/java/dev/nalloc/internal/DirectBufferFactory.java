@@ -23,7 +23,7 @@ import sun.misc.Unsafe;
 public final class DirectBufferFactory {
     private DirectBufferFactory() {}
 
-    private static final Unsafe U = RawMemory.U;
+    private static final Unsafe U = RawMemory.unsafe();
     /** The direct buffer class of this JDK ({@code java.nio.DirectByteBuffer}), or null: JNI. */
     private static final Class<?> DIRECT;
     private static final long ADDRESS;

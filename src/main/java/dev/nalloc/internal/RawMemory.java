@@ -24,7 +24,13 @@ public final class RawMemory {
     private RawMemory() {}
 
     /** Null when the fast path is off; {@link #STATUS} says why. */
-    public static final Unsafe U;
+    private static final Unsafe U;
+
+    /**
+     * Whether the accessors below may be called. When false, calling them fails; callers test this
+     * constant first, so the JIT folds the test away.
+     */
+    public static final boolean ENABLED;
 
     /** Why the fast path is on or off, for {@link ThreadCache#toString()} and diagnostics. */
     public static final String STATUS;
@@ -50,6 +56,62 @@ public final class RawMemory {
             }
         }
         U = u;
+        ENABLED = u != null;
         STATUS = status;
+    }
+
+    /** Unsafe itself, for {@link DirectBufferFactory}'s field writes; null when off. */
+    static Unsafe unsafe() {
+        return U;
+    }
+
+    /** A plain load of the 32-bit word at {@code address}. */
+    public static int getInt(long address) {
+        return U.getInt(address);
+    }
+
+    /** A plain store of the 32-bit word at {@code address}. */
+    public static void putInt(long address, int value) {
+        U.putInt(address, value);
+    }
+
+    /** A plain load of the 64-bit word at {@code address}. */
+    public static long getLong(long address) {
+        return U.getLong(address);
+    }
+
+    /** A plain store of the 64-bit word at {@code address}. */
+    public static void putLong(long address, long value) {
+        U.putLong(address, value);
+    }
+
+    /** Compare-and-swap of the 32-bit word at {@code address}; true when it held {@code expected}. */
+    public static boolean casInt(long address, int expected, int value) {
+        return U.compareAndSwapInt(null, address, expected, value);
+    }
+
+    /** A volatile (sequentially consistent) load of the 32-bit word at {@code address}. */
+    public static int getIntVolatile(long address) {
+        return U.getIntVolatile(null, address);
+    }
+
+    /** A volatile (sequentially consistent) store of the 64-bit word at {@code address}. */
+    public static void putLongVolatile(long address, long value) {
+        U.putLongVolatile(null, address, value);
+    }
+
+    /** A release store of the 64-bit word at {@code address}. */
+    public static void putLongRelease(long address, long value) {
+        U.putOrderedLong(null, address, value);
+    }
+
+    /** Keeps later loads from moving above earlier loads and stores in the compiled code. */
+    public static void loadFence() {
+        U.loadFence();
+    }
+
+    /** Sets {@code bytes} bytes at {@code address} to {@code value}. */
+    public static void setMemory(long address, long bytes, byte value) {
+        U.setMemory(address, bytes, value);
     }
 }
