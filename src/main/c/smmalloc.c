@@ -642,6 +642,28 @@ static bool span_try_current(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
     return true;
 }
 
+/* The shared owner (threads without a cache) never frees locally, so its
+ * spans would never become free by themselves: when a cache finds the
+ * bucket dry, it takes the shared owner's remote lists home on its behalf
+ * (the shared owner's state is guarded by the bucket lock) and moves every
+ * span of it that is entirely free to the pool. Cold path. */
+static void shared_trim(sm_bucket *b)
+{
+    sm_cache_bucket *sh = &b->shared;
+    sm_mutex_lock(&b->lock);
+    cur_park(b, sh);
+    for (uint32_t step = 0, n = own_get(&sh->nowned); step < n; ++step) {
+        uint32_t s = own_get(&sh->ring) - 1;
+        sm_span *sp = &b->spans[s];
+        own_set(&sh->ring, own_get(&sp->next));
+        uint32_t got = span_collect_remote(b, sp, &sp->local);
+        own_set(&sp->local_count, own_get(&sp->local_count) + got);
+        ctr_add_owner(&sh->supply, got);
+        if (own_get(&sp->local_count) == own_get(&sp->fresh)) span_to_pool_locked(b, sh, s);
+    }
+    sm_mutex_unlock(&b->lock);
+}
+
 /* Refills cb's empty head: the current span's remote list, else its fresh
  * blocks, else the next span of the ring that has free blocks, else a span
  * adopted from the pool, else a never-used span. false: the bucket has no
@@ -672,10 +694,16 @@ NALLOC_NOINLINE static bool owner_refill(sm_bucket *b, sm_cache_bucket *cb)
     uint32_t s;
     while (span_adopt(b, cb, &s))
         if (span_try_current(b, cb, s)) return true;
-    if (!span_claim_fresh(b, &s)) return false;
-    atomic_store_explicit(&b->spans[s].owner, owner_token(cb), memory_order_relaxed);
-    ring_insert(b, cb, s);
-    return span_try_current(b, cb, s);
+    if (span_claim_fresh(b, &s)) {
+        atomic_store_explicit(&b->spans[s].owner, owner_token(cb), memory_order_relaxed);
+        ring_insert(b, cb, s);
+        return span_try_current(b, cb, s);
+    }
+    if (cb == &b->shared) return false;
+    shared_trim(b);
+    while (span_adopt(b, cb, &s))
+        if (span_try_current(b, cb, s)) return true;
+    return false;
 }
 
 /* Takes the head block of cb's current list (non-empty) and marks it USED. */

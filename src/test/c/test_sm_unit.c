@@ -723,6 +723,65 @@ static void test_span_hoarding_bounded(void)
     sm_allocator_destroy(a);
 }
 
+typedef struct {
+    sm_allocator a;
+    size_t n;
+    int failures;
+} bucket_filler;
+
+/* With a cache: n blocks of bucket 0 (none from the fallback), then freed. */
+static void *fill_with_cache(void *arg)
+{
+    bucket_filler *job = (bucket_filler *)arg;
+    sm_allocator_thread_cache_create(job->a, SM_CACHE_COLD, 1024);
+    void **q = (void **)malloc(job->n * sizeof *q);
+    if (q == NULL) {
+        job->failures++;
+        return NULL;
+    }
+    for (size_t j = 0; j < job->n; ++j) {
+        q[j] = sm_malloc(job->a, 16, 0);
+        job->failures += sm_mbucket(job->a, q[j]) != 0;
+    }
+    for (size_t j = 0; j < job->n; ++j) job->failures += sm_free_checked(job->a, q[j]) != SM_OK;
+    free(q);
+    sm_allocator_thread_cache_destroy(job->a);
+    return NULL;
+}
+
+/* Threads without a cache allocate through the bucket's shared owner and
+ * free remotely; once they freed everything, a cache that finds the bucket
+ * dry takes the shared owner's free spans: the whole bucket is usable. */
+static void test_shared_owner_spans_return(void)
+{
+    enum { BLOCKS = 4 * 4096 }; /* 256 KiB of 16-byte blocks: four spans */
+    sm_allocator a = sm_allocator_create(1, BLOCKS * 16);
+    REQUIRE(a != NULL);
+    void **p = (void **)malloc(BLOCKS * sizeof *p);
+    REQUIRE(p != NULL);
+    for (int j = 0; j < BLOCKS; ++j) {
+        p[j] = sm_malloc(a, 16, 0);
+        CHECK(sm_mbucket(a, p[j]) == 0);
+    }
+    void *extra = sm_malloc(a, 16, 0); /* the bucket is dry: the fallback */
+    CHECK(extra != NULL && sm_mbucket(a, extra) == -1);
+    sm_free(a, extra);
+    for (int j = 0; j < BLOCKS; ++j) CHECK(sm_free_checked(a, p[j]) == SM_OK);
+    CHECK(sm_check(a) == 0);
+    bucket_filler job = {a, BLOCKS, 0};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_with_cache, &job) == 0);
+    pthread_join(t, NULL);
+    CHECK(job.failures == 0);
+    sm_stats st;
+    sm_get_stats(a, &st);
+    /* only the one request made while the bucket was dry went elsewhere */
+    CHECK(st.buckets[0].fallbacks == 1 && st.buckets[0].blocks_in_use == 0);
+    CHECK(sm_check(a) == 0);
+    free(p);
+    sm_allocator_destroy(a);
+}
+
 static void test_stats_counters(void)
 {
     sm_allocator a = sm_allocator_create(4, MiB);
@@ -1167,6 +1226,7 @@ int main(void)
     RUN_TEST(test_two_allocators_one_thread);
     RUN_TEST(test_cache_warmup);
     RUN_TEST(test_span_hoarding_bounded);
+    RUN_TEST(test_shared_owner_spans_return);
     RUN_TEST(test_stats_counters);
     RUN_TEST(test_thread_exit_returns_cache);
     RUN_TEST(test_destroy_with_idle_foreign_cache);
