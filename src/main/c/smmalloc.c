@@ -995,6 +995,14 @@ static inline sm_cache *cache_of(struct sm_allocator_s *a)
     return cache_lookup_slow(a);
 }
 
+/* The memo alone, for the hit paths: NULL when it names no cache of `a`
+ * (the slow path then looks the cache up). No call, so the hit paths need
+ * no saved registers. */
+static inline sm_cache *cache_memo(struct sm_allocator_s *a)
+{
+    return NALLOC_LIKELY(sm_tls.memo_id == a->id) ? sm_tls.memo : NULL;
+}
+
 
 /* Gives a live cache's spans and counters back to its allocator and unlinks
  * it from the allocator. Caller holds sm_registry, c is not orphaned. */
@@ -1280,34 +1288,21 @@ NALLOC_NOINLINE static void *bucket_alloc_uncached(sm_bucket *b)
     return p;
 }
 
-NALLOC_NOINLINE static void *bucket_alloc_refill(sm_bucket *b, sm_cache_bucket *cb)
-{
-    if (!owner_refill(b, cb)) return NULL;
-    ctr_inc_owner(&cb->misses);
-    return owner_take(b, cb, own_get(&cb->head));
-}
-
-/* A block of bucket i: the hit path pops the current span's local list
- * with plain (relaxed) accesses and marks the block USED. */
-static inline void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
+/* A block of bucket i, through the calling thread's cache or the bucket's
+ * shared owner; NULL when the bucket is exhausted. */
+static void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
 {
     sm_bucket *b = &a->buckets[i];
     sm_cache *c = cache_of(a);
-    if (NALLOC_UNLIKELY(c == NULL)) return bucket_alloc_uncached(b);
-    sm_cache_bucket *cb = &c->b[i];
-    uint32_t head = own_get(&cb->head);
-    if (NALLOC_LIKELY(head != 0)) {
-        ctr_inc_owner(&cb->hits);
-        return owner_take(b, cb, head);
-    }
-    return bucket_alloc_refill(b, cb);
+    return c == NULL ? bucket_alloc_uncached(b) : owner_alloc(b, &c->b[i]);
 }
 
-void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
+/* Everything but a cache hit: refills, threads without a cache, the
+ * fallback, invalid requests (i is bucket_select's answer). */
+NALLOC_NOINLINE static void *malloc_slow(struct sm_allocator_s *a, size_t bytes,
+                                         size_t alignment, int32_t i)
 {
-    if (NALLOC_UNLIKELY(a == NULL)) return NULL;
-    int32_t i = bucket_select(a, bytes, &alignment);
-    if (NALLOC_LIKELY(i >= 0)) {
+    if (i >= 0) {
         void *p = bucket_alloc(a, (uint32_t)i);
         if (NALLOC_LIKELY(p != NULL)) return p;
         ctr_add_shared(&a->buckets[i].fallbacks, 1);
@@ -1317,35 +1312,61 @@ void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
     return fallback_alloc(a, bytes, alignment);
 }
 
-/* The one free path for a single pointer: the owner's current span inline,
- * everything else in block_free. */
-static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
+/* The hit path pops the current span's local list with plain (relaxed)
+ * accesses and marks the block USED; everything else is malloc_slow's. */
+void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
 {
-    uintptr_t off = (uintptr_t)p - a->base; /* wraps for p < base */
-    if (NALLOC_UNLIKELY(off >= a->data_span))
-        return fallback_release(a, p) ? SM_OK : SM_ERR_NOT_OWNED;
-    uint32_t i = (uint32_t)(off >> a->stride_log2);
-    uintptr_t in = off & (((uintptr_t)1 << a->stride_log2) - 1);
-    sm_bucket *b = &a->buckets[i];
-    if (in & (SM_BLOCK_GRANULE - 1)) return SM_ERR_NOT_OWNED;
-    uint64_t n = (uint64_t)(in >> 4);
-    uint32_t k = sm_div_exact(n, b->magic);
-    if ((uint64_t)k * b->units != n) return SM_ERR_NOT_OWNED;
-    sm_cache_bucket *cb = NULL;
-    if (NALLOC_LIKELY(c != NULL)) {
-        cb = &c->b[i];
-        uint32_t lo = own_get(&cb->cur_lo);
-        if (NALLOC_LIKELY(k - lo < own_get(&cb->cur_hi) - lo)) return owner_free_current(b, cb, k);
+    if (NALLOC_UNLIKELY(a == NULL)) return NULL;
+    int32_t i = bucket_select(a, bytes, &alignment);
+    sm_cache *c = cache_memo(a);
+    if (NALLOC_LIKELY(i >= 0 && c != NULL)) {
+        sm_cache_bucket *cb = &c->b[i];
+        uint32_t head = own_get(&cb->head);
+        if (NALLOC_LIKELY(head != 0)) {
+            ctr_inc_owner(&cb->hits);
+            return owner_take(&a->buckets[i], cb, head);
+        }
     }
-    if (!block_handed_out(b, k)) return SM_ERR_NOT_OWNED;
-    return block_free(b, cb, k);
+    return malloc_slow(a, bytes, alignment, i);
 }
 
+/* The one free path for a single pointer: c is the caller's cache (NULL:
+ * none). Locally when c owns the block's span, else remotely. */
+static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
+{
+    uint32_t i, k;
+    int where = locate(a, p, &i, &k);
+    if (NALLOC_LIKELY(where > 0)) return block_free(&a->buckets[i], c ? &c->b[i] : NULL, k);
+    if (where == 0) return SM_ERR_NOT_OWNED;
+    return fallback_release(a, p) ? SM_OK : SM_ERR_NOT_OWNED;
+}
+
+NALLOC_NOINLINE static int free_slow(struct sm_allocator_s *a, void *p)
+{
+    return free_one(a, p, cache_of(a));
+}
+
+/* The hit path: a block of the current span of the calling thread's cache
+ * goes onto its list after the claim; everything else is free_slow's. */
 int sm_free_checked(sm_allocator a, void *p)
 {
     if (p == NULL) return SM_OK;
     if (a == NULL) return SM_ERR_NOT_OWNED;
-    return free_one(a, p, cache_of(a));
+    uintptr_t off = (uintptr_t)p - a->base; /* wraps for p < base */
+    sm_cache *c = cache_memo(a);
+    if (NALLOC_LIKELY(off < a->data_span && c != NULL)) {
+        uint32_t i = (uint32_t)(off >> a->stride_log2);
+        uintptr_t in = off & (((uintptr_t)1 << a->stride_log2) - 1);
+        sm_bucket *b = &a->buckets[i];
+        uint64_t n = (uint64_t)(in >> 4);
+        uint32_t k = sm_div_exact(n, b->magic);
+        sm_cache_bucket *cb = &c->b[i];
+        uint32_t lo = own_get(&cb->cur_lo);
+        if (NALLOC_LIKELY((in & (SM_BLOCK_GRANULE - 1)) == 0 && (uint64_t)k * b->units == n &&
+                          k - lo < own_get(&cb->cur_hi) - lo))
+            return owner_free_current(b, cb, k);
+    }
+    return free_slow(a, p);
 }
 
 void sm_free(sm_allocator a, void *p)
