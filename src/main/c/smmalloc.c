@@ -123,16 +123,19 @@ _Static_assert(SM_SPAN_BYTES >= SM_MAX_BUCKETS * SM_BLOCK_GRANULE,
  *   current span is the owner's head, or the remote list); links stay
  *   inside [first, first + fresh);
  *   local_count == length of local (0 and local empty for a current span);
+ *   the high half of remote == length of its list;
  *   owned spans are on their owner's ring (next/prev) exactly once, pooled
  *   spans on the pool stack (next) exactly once, owner 0.
  * One cache line per span: neighbouring spans of different owners do not
  * share one. Lives in the reservation, committed with its span's blocks. */
 typedef struct sm_span {
     _Alignas(SM_CACHE_LINE) _Atomic uintptr_t owner; /* sm_cache_bucket *, 0 = pool */
+    /* (length << 32) | link of the remote free list: the owner learns how
+     * many blocks came home from the exchange itself, without walking. */
+    _Atomic uint64_t remote;
     _Atomic uint32_t fresh;
     _Atomic uint32_t local;       /* link of the local free list */
     _Atomic uint32_t local_count;
-    _Atomic uint32_t remote;      /* link of the remote free list */
     _Atomic uint32_t next;        /* span index + 1 on the ring or pool, 0 = none */
     _Atomic uint32_t prev;
 } sm_span;
@@ -457,29 +460,33 @@ static uint32_t span_carve(sm_bucket *b, uint32_t s, uint32_t want, _Atomic uint
  * the block's last contents to the owner's acquire exchange. */
 static void span_push_remote(sm_bucket *b, sm_span *sp, uint32_t k)
 {
-    uint32_t head = atomic_load_explicit(&sp->remote, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&sp->remote, memory_order_relaxed);
+    uint64_t next;
     do {
-        side_set(b, k, head);
+        side_set(b, k, (uint32_t)head);
+        next = (((head >> 32) + 1) << 32) | (uint64_t)(k + 1);
         SM_HOOK(SM_HOOK_REMOTE_PUSH_WINDOW);
-    } while (!atomic_compare_exchange_weak_explicit(&sp->remote, &head, k + 1,
+    } while (!atomic_compare_exchange_weak_explicit(&sp->remote, &head, next,
                                                     memory_order_release,
                                                     memory_order_relaxed));
 }
 
 /* Takes the span's remote list whole (one exchange: nothing is popped one
  * by one, so there is no ABA) and puts it in front of *list; how many
- * blocks came home. Owner only. */
+ * blocks came home. Only a non-empty *list costs a walk (to its end). Owner
+ * only. */
 static uint32_t span_collect_remote(sm_bucket *b, sm_span *sp, _Atomic uint32_t *list)
 {
     if (atomic_load_explicit(&sp->remote, memory_order_relaxed) == 0) return 0;
-    uint32_t chain = atomic_exchange_explicit(&sp->remote, 0, memory_order_acquire);
+    uint64_t taken = atomic_exchange_explicit(&sp->remote, 0, memory_order_acquire);
+    uint32_t chain = (uint32_t)taken, n = (uint32_t)(taken >> 32);
     if (chain == 0) return 0;
-    uint32_t n = 1, last = chain - 1;
-    for (uint32_t link = side_get(b, last); link != 0; link = side_get(b, last)) {
-        last = link - 1;
-        n++;
+    uint32_t old = own_get(list);
+    if (old != 0) {
+        uint32_t last = chain - 1;
+        for (uint32_t link = side_get(b, last); link != 0; link = side_get(b, last)) last = link - 1;
+        side_set(b, last, old);
     }
-    side_set(b, last, own_get(list));
     own_set(list, chain);
     return n;
 }
@@ -629,8 +636,11 @@ static void owner_abandon(sm_bucket *b, sm_cache_bucket *cb)
 static bool span_try_current(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
 {
     sm_span *sp = &b->spans[s];
-    uint32_t got = span_collect_remote(b, sp, &sp->local);
-    uint32_t have = own_get(&sp->local_count) + got;
+    uint32_t have = own_get(&sp->local_count), got = 0;
+    if (have == 0) { /* free blocks at hand: the remote list can wait */
+        got = span_collect_remote(b, sp, &sp->local);
+        have = got;
+    }
     if (have == 0) {
         got = span_carve(b, s, cb->carve, &sp->local);
         have = got;
@@ -1576,7 +1586,8 @@ static uint32_t check_span_lists(check_walk *w, uint32_t s, bool current)
 {
     sm_span *sp = &w->b->spans[s];
     if (own_get(&sp->fresh) > span_capacity(w->b, s)) w->bad++;
-    (void)check_list(w, s, atomic_load_explicit(&sp->remote, memory_order_relaxed));
+    uint64_t remote = atomic_load_explicit(&sp->remote, memory_order_relaxed);
+    if (check_list(w, s, (uint32_t)remote) != (uint32_t)(remote >> 32)) w->bad++;
     if (current) {
         if (own_get(&sp->local) != 0 || own_get(&sp->local_count) != 0) w->bad++;
         return 0;
