@@ -81,6 +81,8 @@
 /* Largest request passed to the fallback: beyond this no object can be
  * indexed with ptrdiff_t, and rounding up cannot overflow. */
 #define SM_REQUEST_MAX ((size_t)PTRDIFF_MAX - SM_ALIGN_MAX)
+/* Remote frees of a cache to one span pushed at once, at most. */
+#define SM_REMOTE_BATCH 32u
 /* A span holds the largest power of two of blocks that fits these bytes. */
 #define SM_SPAN_BYTES ((size_t)64 * 1024)
 
@@ -150,7 +152,12 @@ typedef struct sm_span {
  * (frees by this owner, local or remote) and supply (blocks that entered the
  * owner's local lists in slow paths, minus those that left them, minus the
  * owner's remote frees), so that the free blocks on the owner's local lists
- * number supply + frees - hits - misses (checked by sm_check). */
+ * number supply + frees - hits - misses (checked by sm_check).
+ * pend_*: a cache's remote frees to one span, claimed and chained but not
+ * yet pushed (pend_count blocks from pend_head, ending in link 0 at
+ * pend_tail): consecutive remote frees to one span cost one push per
+ * SM_REMOTE_BATCH blocks. Pushed when a remote free goes to another span,
+ * when the batch is full, on every refill and when the cache retires. */
 typedef struct sm_cache_bucket {
     _Atomic uint32_t head;
     _Atomic uint32_t cur_lo;
@@ -163,6 +170,10 @@ typedef struct sm_cache_bucket {
     _Atomic uint64_t misses;
     _Atomic uint64_t frees;
     _Atomic uint64_t supply;
+    _Atomic uint32_t pend_span; /* span index + 1, 0 = nothing pending */
+    _Atomic uint32_t pend_head;
+    _Atomic uint32_t pend_count;
+    uint32_t pend_tail;
 } sm_cache_bucket;
 
 /* One bucket: blocks of block_size = 16 * units bytes at data, block k at
@@ -455,20 +466,29 @@ static uint32_t span_carve(sm_bucket *b, uint32_t s, uint32_t want, _Atomic uint
     return n;
 }
 
+/* Pushes the chain first -> ... -> last of n claimed blocks of one span
+ * onto the span's remote list with one CAS. The release CAS publishes the
+ * links and the blocks' last contents to the owner's acquire exchange. */
+static void span_push_remote_chain(sm_bucket *b, sm_span *sp, uint32_t first, uint32_t last,
+                                   uint32_t n)
+{
+    uint64_t head = atomic_load_explicit(&sp->remote, memory_order_relaxed);
+    uint64_t next;
+    do {
+        side_set(b, last, (uint32_t)head);
+        next = (((head >> 32) + n) << 32) | (uint64_t)(first + 1);
+        SM_HOOK(SM_HOOK_REMOTE_PUSH_WINDOW);
+    } while (!atomic_compare_exchange_weak_explicit(&sp->remote, &head, next,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+}
+
 /* A remote free's second step (block k already claimed, FREE_MARK): push
  * it onto its span's remote list. The release CAS publishes the link and
  * the block's last contents to the owner's acquire exchange. */
 static void span_push_remote(sm_bucket *b, sm_span *sp, uint32_t k)
 {
-    uint64_t head = atomic_load_explicit(&sp->remote, memory_order_relaxed);
-    uint64_t next;
-    do {
-        side_set(b, k, (uint32_t)head);
-        next = (((head >> 32) + 1) << 32) | (uint64_t)(k + 1);
-        SM_HOOK(SM_HOOK_REMOTE_PUSH_WINDOW);
-    } while (!atomic_compare_exchange_weak_explicit(&sp->remote, &head, next,
-                                                    memory_order_release,
-                                                    memory_order_relaxed));
+    span_push_remote_chain(b, sp, k, k, 1);
 }
 
 /* Takes the span's remote list whole (one exchange: nothing is popped one
@@ -496,6 +516,18 @@ static uint32_t list_length(sm_bucket *b, uint32_t link)
     uint32_t n = 0;
     for (; link != 0; link = side_get(b, link - 1)) n++;
     return n;
+}
+
+/* Pushes cb's pending remote frees home. Owner only. */
+static void pending_flush(sm_bucket *b, sm_cache_bucket *cb)
+{
+    uint32_t span = own_get(&cb->pend_span);
+    if (span == 0) return;
+    span_push_remote_chain(b, &b->spans[span - 1], own_get(&cb->pend_head) - 1, cb->pend_tail,
+                           own_get(&cb->pend_count));
+    own_set(&cb->pend_span, 0);
+    own_set(&cb->pend_head, 0);
+    own_set(&cb->pend_count, 0);
 }
 
 /* ---- an owner's spans: the ring, the current span, the pool ----------- */
@@ -624,6 +656,7 @@ static bool span_adopt(sm_bucket *b, sm_cache_bucket *cb, uint32_t *out)
  * exit). Remote frees to them keep arriving; an adopter takes them home. */
 static void owner_abandon(sm_bucket *b, sm_cache_bucket *cb)
 {
+    pending_flush(b, cb);
     cur_park(b, cb);
     pool_lock(b, cb);
     for (uint32_t r = own_get(&cb->ring); r != 0; r = own_get(&cb->ring))
@@ -680,6 +713,7 @@ static void shared_trim(sm_bucket *b)
  * block this owner can take (exhausted). */
 NALLOC_NOINLINE static bool owner_refill(sm_bucket *b, sm_cache_bucket *cb)
 {
+    pending_flush(b, cb); /* a slow path anyway: bound how long frees wait */
     uint32_t cur = own_get(&cb->cur);
     if (cur != 0) {
         uint32_t s = cur - 1;
@@ -785,6 +819,29 @@ static inline int owner_free_current(sm_bucket *b, sm_cache_bucket *cb, uint32_t
     return SM_OK;
 }
 
+/* A remote free by cache bucket cb of block k of span s: claimed onto the
+ * pending chain of s (after pushing a chain of another span), pushed when
+ * the batch is full. */
+static int pending_free(sm_bucket *b, sm_cache_bucket *cb, uint32_t s, uint32_t k)
+{
+    if (own_get(&cb->pend_span) != s + 1) {
+        /* claim first: a refused free must leave the pending chain alone */
+        if (!block_claim(b, k, 0)) return SM_ERR_DOUBLE_FREE;
+        pending_flush(b, cb);
+        own_set(&cb->pend_span, s + 1);
+        cb->pend_tail = k;
+        own_set(&cb->pend_count, 1);
+    } else {
+        if (!block_claim(b, k, own_get(&cb->pend_head))) return SM_ERR_DOUBLE_FREE;
+        own_set(&cb->pend_count, own_get(&cb->pend_count) + 1);
+    }
+    own_set(&cb->pend_head, k + 1);
+    ctr_inc_owner(&cb->frees);
+    ctr_add_owner(&cb->supply, (uint64_t)0 - 1); /* counted as freed, not on our lists */
+    if (own_get(&cb->pend_count) >= SM_REMOTE_BATCH) pending_flush(b, cb);
+    return SM_OK;
+}
+
 /* Frees block k (handed out) for a caller whose bucket owner is cb (NULL:
  * a thread without a cache): locally when cb owns the span, else onto the
  * span's remote list. */
@@ -803,14 +860,10 @@ NALLOC_NOINLINE static int block_free(sm_bucket *b, sm_cache_bucket *cb, uint32_
         else if (count == 1) own_set(&cb->ring, s + 1); /* ask it first next refill */
         return SM_OK;
     }
+    if (cb != NULL) return pending_free(b, cb, s, k);
     if (!block_claim(b, k, SM_BLOCK_FREE_MARK)) return SM_ERR_DOUBLE_FREE;
     span_push_remote(b, sp, k);
-    if (cb != NULL) {
-        ctr_inc_owner(&cb->frees);
-        ctr_add_owner(&cb->supply, (uint64_t)0 - 1); /* counted as freed, not on our lists */
-    } else {
-        ctr_add_shared(&b->frees, 1);
-    }
+    ctr_add_shared(&b->frees, 1);
     return SM_OK;
 }
 
@@ -1639,6 +1692,14 @@ static void check_owner(check_walk *w, sm_cache_bucket *cb)
         w->bad++;
     }
     if (local != owner_cached(cb)) w->bad++;
+    uint32_t pend = own_get(&cb->pend_span);
+    if (pend == 0) {
+        if (own_get(&cb->pend_head) != 0 || own_get(&cb->pend_count) != 0) w->bad++;
+    } else if (pend - 1 >= w->claimed ||
+               check_list(w, pend - 1, own_get(&cb->pend_head)) != own_get(&cb->pend_count) ||
+               own_get(&cb->pend_count) >= SM_REMOTE_BATCH) {
+        w->bad++;
+    }
 }
 
 /* Broken invariants of bucket i. Caller holds sm_registry and the bucket
