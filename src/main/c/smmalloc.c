@@ -18,11 +18,15 @@
  *    - a fresh frontier: blocks [first, first + fresh) were handed out at
  *      least once; the rest were never touched.
  *  The per-block word side[k] is SM_BLOCK_USED for a live block, or a link
- *  (next index + 1, 0 = end) on exactly one of its span's lists, or, for an
- *  instant, SM_BLOCK_FREE_MARK (claimed by a remote free, not yet pushed).
+ *  (next index + 1, 0 = end) on exactly one list: its span's local or
+ *  remote list, or a cache's pending chain of remote frees not yet pushed;
+ *  or, for an instant, SM_BLOCK_FREE_MARK (claimed by a remote free of a
+ *  thread without a cache, not yet pushed).
  *  Every free claims the block with one CAS from USED (block_claim): the
- *  owner's free CASes straight to the link onto its local head, a remote
- *  free CASes to FREE_MARK and then pushes. So exactly one of any number of
+ *  owner's free CASes straight to the link onto its local head; a remote
+ *  free by a thread with a cache CASes to the link onto its pending chain
+ *  for that span (pushed whole, one CAS per up to SM_REMOTE_BATCH blocks);
+ *  one without a cache CASes to FREE_MARK and then pushes. So exactly one of any number of
  *  frees of a block wins, whoever runs them, and the rest see a double free
  *  with nothing changed. Only the owner turns a free block back into USED.
  *  A thread thus writes only side words of blocks of its own spans, except

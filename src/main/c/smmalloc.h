@@ -23,8 +23,11 @@
  *    the caller must make the allocation happen-before the free (as with
  *    malloc: hand the pointer over through a mutex, an atomic, ...). A free
  *    by a thread that does not own the block's span is a remote free: one
- *    CAS to claim the block, one to push it on the span's remote list; the
- *    owner takes the list back when it runs out of blocks.
+ *    CAS to claim the block, one to push it on the span's remote list (a
+ *    thread with a cache pushes up to 32 frees to one span at once, and
+ *    pushes what it holds back whenever it refills, frees to another span
+ *    or retires its cache); the owner takes the list back when it runs out
+ *    of blocks.
  *  - Threads without a cache (any number at once) share one owner per
  *    bucket: their allocations take the bucket's lock, their frees are
  *    remote frees (lock-free). A thread's cache keeps the spans it owns

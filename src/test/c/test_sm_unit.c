@@ -782,6 +782,76 @@ static void test_shared_owner_spans_return(void)
     sm_allocator_destroy(a);
 }
 
+static void wait_stage(_Atomic int *stage, int value);
+
+typedef struct {
+    sm_allocator a;
+    void **p;
+    int n;
+    _Atomic int stage;
+    int failures;
+} remote_batcher;
+
+/* With a cache, frees n blocks of the main thread's span (remote frees,
+ * held on this cache's pending chain), refuses a second free of one of
+ * them, waits, then retires its cache (the chain goes home). */
+static void *free_remotely_batched(void *arg)
+{
+    remote_batcher *job = (remote_batcher *)arg;
+    sm_allocator_thread_cache_create(job->a, SM_CACHE_COLD, 1024);
+    for (int j = 0; j < job->n; ++j) job->failures += sm_free_checked(job->a, job->p[j]) != SM_OK;
+    job->failures += sm_free_checked(job->a, job->p[0]) != SM_ERR_DOUBLE_FREE;
+    job->failures += sm_owns(job->a, job->p[1]) != 0;
+    atomic_store_explicit(&job->stage, 1, memory_order_release);
+    wait_stage(&job->stage, 2);
+    sm_allocator_thread_cache_destroy(job->a);
+    return NULL;
+}
+
+/* Remote frees of a thread with a cache are batched per span: refused as
+ * double frees at once, counted at once, seen by sm_check on the way, and
+ * home once the freeing cache retires: the owner gets every one back
+ * without carving. */
+static void test_remote_frees_batched(void)
+{
+    enum { N = 20, FREED = 8 };
+    sm_allocator a = sm_allocator_create(1, 4096); /* one span of 256 blocks */
+    REQUIRE(a != NULL);
+    sm_allocator_thread_cache_create(a, SM_CACHE_COLD, 64); /* carves 2 at a time */
+    void *p[N];
+    for (int j = 0; j < N; ++j) p[j] = sm_malloc(a, 16, 0);
+    remote_batcher job = {a, p, FREED, 0, 0};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, free_remotely_batched, &job) == 0);
+    wait_stage(&job.stage, 1);
+    CHECK(in_use_total(a) == N - FREED);
+    CHECK(sm_check(a) == 0); /* the pending chain is walked and counted */
+    atomic_store_explicit(&job.stage, 2, memory_order_release);
+    pthread_join(t, NULL);
+    CHECK(job.failures == 0);
+    CHECK(sm_check(a) == 0);
+    sm_stats st;
+    sm_get_stats(a, &st);
+    uint64_t touched = st.buckets[0].blocks_touched;
+    /* every free block the owner holds or gets home: touched - live */
+    int back = (int)(touched - (N - FREED));
+    void *got[256];
+    REQUIRE(back > 0 && back <= 256);
+    for (int j = 0; j < back; ++j) got[j] = sm_malloc(a, 16, 0);
+    sm_get_stats(a, &st);
+    CHECK(st.buckets[0].blocks_touched == touched);
+    for (int j = 0; j < FREED; ++j) {
+        int found = 0;
+        for (int k = 0; k < back; ++k) found += got[k] == p[j];
+        CHECK(found == 1);
+    }
+    for (int j = 0; j < back; ++j) CHECK(sm_free_checked(a, got[j]) == SM_OK);
+    for (int j = FREED; j < N; ++j) CHECK(sm_free_checked(a, p[j]) == SM_OK);
+    CHECK(in_use_total(a) == 0);
+    CHECK(sm_check(a) == 0);
+    sm_allocator_destroy(a);
+}
+
 static void test_stats_counters(void)
 {
     sm_allocator a = sm_allocator_create(4, MiB);
@@ -1227,6 +1297,7 @@ int main(void)
     RUN_TEST(test_cache_warmup);
     RUN_TEST(test_span_hoarding_bounded);
     RUN_TEST(test_shared_owner_spans_return);
+    RUN_TEST(test_remote_frees_batched);
     RUN_TEST(test_stats_counters);
     RUN_TEST(test_thread_exit_returns_cache);
     RUN_TEST(test_destroy_with_idle_foreign_cache);
