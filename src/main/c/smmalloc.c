@@ -1611,6 +1611,7 @@ static uint32_t check_list(check_walk *w, uint32_t s, uint32_t link)
 {
     sm_bucket *b = w->b;
     uint32_t first = span_first(b, s), fresh = own_get(&b->spans[s].fresh), n = 0;
+    if (fresh > span_capacity(b, s)) fresh = span_capacity(b, s); /* stay in the bitmap */
     while (link != 0) {
         uint32_t k = link - 1;
         if (k - first >= fresh || bit_test_set(w->seen, k)) {
