@@ -33,6 +33,8 @@ nalloc_test(test_tlsf_model  "tlsf;model")
 nalloc_test(test_sm_unit     "sm;unit;concurrent")
 nalloc_test(test_sm_model    "sm;model")
 nalloc_test(test_sm_stress   "sm;stress;concurrent")
+# Producer/consumer: every free a remote free (NALLOC_REMOTE_BLOCKS for longer runs).
+nalloc_test(test_sm_remote_stress "sm;stress;concurrent")
 nalloc_test(test_api_contract "api;unit")
 # Deterministic: a forced interleaving that waits for another thread hangs
 # when the code under test is wrong, so a short timeout makes that a failure.

@@ -10,8 +10,9 @@
 # Build trees: build/cross-<target> (NALLOC_BUILD_ROOT overrides "build").
 # The concurrent stress test is scaled down under emulation through the knobs
 # it already reads: NALLOC_STRESS_ITERS (default here 200000 per thread and
-# run, instead of 1000000) and NALLOC_TEST_THREADS (default here 4). Set them
-# to override. CROSS_JOBS: build parallelism (default 2).
+# run, instead of 1000000), NALLOC_TEST_THREADS (default here 4) and, for the
+# producer/consumer test, NALLOC_REMOTE_BLOCKS (default here 200000 instead
+# of 2000000). Set them to override. CROSS_JOBS: build parallelism (default 2).
 # Exit status: 0 only if every requested target built and passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ out=${NALLOC_BUILD_ROOT:-build}
 jobs=${CROSS_JOBS:-2}
 export NALLOC_STRESS_ITERS=${NALLOC_STRESS_ITERS:-200000}
 export NALLOC_TEST_THREADS=${NALLOC_TEST_THREADS:-4}
+export NALLOC_REMOTE_BLOCKS=${NALLOC_REMOTE_BLOCKS:-200000}
 
 targets=()
 for arg in "${@:-all}"; do

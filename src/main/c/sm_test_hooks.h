@@ -1,6 +1,6 @@
 /* Test-only hooks of smmalloc: points inside its lock-free paths where a
  * test may stop a thread, to force an interleaving that a stress test hits
- * only by luck (ABA on a free list, two frees of one block at once).
+ * only by luck (a remote free racing the owner's collection, two frees of one block at once).
  * Compiled in only when NALLOC_TEST_HOOKS is defined, which the build does
  * for the tests' own copy of the core (nalloc_core_hooks); nalloc_core and
  * the JNI library have neither the hooks nor the cost of testing for one.
@@ -13,9 +13,9 @@
 #endif
 
 typedef enum {
-    /* bucket_pop: the head is loaded and the chain behind it read; the CAS
-     * that takes the chain comes next. */
-    SM_HOOK_POP_WINDOW,
+    /* span_push_remote: the block's link to the loaded remote head is
+     * written; the CAS that publishes the block comes next. */
+    SM_HOOK_REMOTE_PUSH_WINDOW,
     /* block_claim: right before the USED -> FREE_MARK CAS of a free. */
     SM_HOOK_CLAIM_WINDOW
 } sm_hook_point;

@@ -1,15 +1,60 @@
-/* smmalloc: bucket allocator with lock-free free lists and per-thread caches.
+/* smmalloc: bucket allocator of thread-owned spans with exact frees.
  * Read top-down: constants, types (with their invariants), thread-local
- * state, the shared bucket (block <-> address, bump, lock-free list), the
- * fallback map, thread caches, the public API, statistics and checks.
+ * state, spans (claim, carve, remote list, pool), the fallback map, thread
+ * caches, the public API, statistics and checks.
+ *
+ * DESIGN (free-list sharding, after mimalloc's pages, MSR-TR-2019-18)
+ *  A bucket's blocks are cut into spans of 2^span_shift blocks (at most
+ *  64 KiB of blocks; a small bucket is one span). A span is owned by one
+ *  owner at a time: a thread cache's bucket (sm_cache_bucket), the bucket's
+ *  shared owner (threads without a cache, under the bucket lock), or nobody
+ *  (it sits in the bucket's pool: abandoned by an exiting cache, or given
+ *  back when it became entirely free). Each span has
+ *    - a local free list, written by its owner only (for the owner's current
+ *      span the head lives in the cache bucket, next to the hit counters);
+ *    - a remote free list that any thread pushes onto (one CAS) and that the
+ *      owner takes whole with one exchange: no pop of single entries, so
+ *      no ABA and no tag;
+ *    - a fresh frontier: blocks [first, first + fresh) were handed out at
+ *      least once; the rest were never touched.
+ *  The per-block word side[k] is SM_BLOCK_USED for a live block, or a link
+ *  (next index + 1, 0 = end) on exactly one list: its span's local or
+ *  remote list, or a cache's pending chain of remote frees not yet pushed;
+ *  or, for an instant, SM_BLOCK_FREE_MARK (claimed by a remote free of a
+ *  thread without a cache, not yet pushed).
+ *  Every free claims the block with one CAS from USED (block_claim): the
+ *  owner's free CASes straight to the link onto its local head; a remote
+ *  free by a thread with a cache CASes to the link onto its pending chain
+ *  for that span (pushed whole, one CAS per up to SM_REMOTE_BATCH blocks);
+ *  one without a cache CASes to FREE_MARK and then pushes. So exactly one of any number of
+ *  frees of a block wins, whoever runs them, and the rest see a double free
+ *  with nothing changed. Only the owner turns a free block back into USED.
+ *  A thread thus writes only side words of blocks of its own spans, except
+ *  for the one claim of a remote free: state lines stop bouncing between
+ *  cores, which is what makes the allocator scale.
+ *
+ *  Refill, when the owner's current list is empty: take the current span's
+ *  remote list; else carve fresh blocks of it; else rotate through the
+ *  owner's other spans (taking their remote lists); else adopt a span from
+ *  the pool; else claim a never-used span; else the bucket is exhausted and
+ *  the request goes to the fallback. A non-current span whose blocks all
+ *  come back to its local list goes to the pool (bounded hoarding: the
+ *  bucket is a fixed pool shared by all threads). A cache that is destroyed
+ *  (or whose thread exits) abandons its spans to the pool with their lists;
+ *  remote frees to them keep working and come home to their adopter.
  *
  * Memory orderings, in one place:
- *  - bucket list head: every CAS is acq_rel. A pop must see the links and
- *    block contents written before the push that published them; pushes by
- *    several threads form a chain of RMWs, each acquiring the previous one.
- *  - side-table entries are relaxed: they are only ever read as a hint
- *    (validated by the head CAS) or by the thread that owns the block.
- *  - bump index is relaxed: fresh blocks carry no data from another thread.
+ *  - remote list head: pushes CAS with release (the link in side[] and the
+ *    freed block's last contents are published); the owner's exchange is
+ *    acquire. The pool and the shared owner live under the bucket lock.
+ *  - side-table entries are relaxed: a claim is a CAS on the word itself,
+ *    every other access is by the span's owner or after the exchange above.
+ *  - span frontier (spans_claimed) is release/acquire so that a span's
+ *    metadata is committed (Windows) before anyone reads it; a span's fresh
+ *    count is relaxed: a block's handing out happens-before its free through
+ *    the caller's own synchronisation.
+ *  - span owner is relaxed: only a thread comparing it to its own cache
+ *    acts on it, and only that thread can make the comparison true or false.
  *  - statistics are relaxed counters; snapshots are not linearizable.
  */
 /* The OS layer first: its feature macros must precede every system header. */
@@ -30,7 +75,7 @@
  * list; links never exceed SM_BUCKET_SIZE_MAX / 16 = 2^26, far below the
  * marks. */
 #define SM_BLOCK_USED 0xFFFFFFFFu       /* allocated */
-#define SM_BLOCK_FREE_MARK 0xFFFFFFFEu  /* free, in a thread cache */
+#define SM_BLOCK_FREE_MARK 0xFFFFFFFEu  /* claimed by a remote free, being pushed */
 
 #define SM_CACHE_LINE 64
 /* Side-table alignment and commit rounding, not the OS page size:
@@ -40,6 +85,10 @@
 /* Largest request passed to the fallback: beyond this no object can be
  * indexed with ptrdiff_t, and rounding up cannot overflow. */
 #define SM_REQUEST_MAX ((size_t)PTRDIFF_MAX - SM_ALIGN_MAX)
+/* Remote frees of a cache to one span pushed at once, at most. */
+#define SM_REMOTE_BATCH 32u
+/* A span holds the largest power of two of blocks that fits these bytes. */
+#define SM_SPAN_BYTES ((size_t)64 * 1024)
 
 /* Results of bucket_select besides a bucket index. */
 #define SM_SEL_FALLBACK (-1)
@@ -53,7 +102,7 @@ _Static_assert(SM_BUCKET_SIZE_MAX / SM_BLOCK_GRANULE <= SM_DIV_N_LIMIT,
 _Static_assert(SM_BUCKET_SIZE_MAX / SM_BLOCK_GRANULE < SM_BLOCK_FREE_MARK,
                "links (index + 1) must not collide with the marks");
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
-               "bindings access side entries and cache slots as plain uint32_t");
+               "bindings access side entries and list heads as plain uint32_t");
 _Static_assert((SM_ALIGN_MAX & (SM_ALIGN_MAX - 1)) == 0, "power of two");
 _Static_assert(SM_BUCKET_SIZE_MIN % SM_ALIGN_MAX == 0 && SM_PAGE % SM_ALIGN_MAX == 0,
                "bucket bases (page-aligned, power-of-two strides >= the "
@@ -61,40 +110,103 @@ _Static_assert(SM_BUCKET_SIZE_MIN % SM_ALIGN_MAX == 0 && SM_PAGE % SM_ALIGN_MAX 
                "k*A is A-aligned");
 _Static_assert(SM_MAX_BUCKETS * SM_BLOCK_GRANULE <= SM_ALIGN_MAX,
                "every block size divides into a page-aligned bucket");
+_Static_assert(SM_SPAN_BYTES >= SM_MAX_BUCKETS * SM_BLOCK_GRANULE,
+               "a span holds at least one block of every bucket");
 
 /* ---- types ------------------------------------------------------------- */
 
+/* A span: blocks [s << span_shift, min(nblocks, (s + 1) << span_shift)) of
+ * its bucket. Who writes what:
+ *   owner: the claimer or adopter (under the bucket lock for adoption and
+ *     release), 0 while in the pool;
+ *   fresh, local, local_count, next, prev: the owner only (pool links under
+ *     the bucket lock);
+ *   remote: any thread pushes with a CAS, the owner empties it with an
+ *     exchange.
+ * Invariants (when quiescent), with first = s << span_shift:
+ *   fresh <= capacity; every block in [first, first + fresh) is USED or on
+ *   exactly one of the span's lists (the local list, which for the owner's
+ *   current span is the owner's head, or the remote list); links stay
+ *   inside [first, first + fresh);
+ *   local_count == length of local (0 and local empty for a current span);
+ *   the high half of remote == length of its list;
+ *   owned spans are on their owner's ring (next/prev) exactly once, pooled
+ *   spans on the pool stack (next) exactly once, owner 0.
+ * One cache line per span: neighbouring spans of different owners do not
+ * share one. Lives in the reservation, committed with its span's blocks. */
+typedef struct sm_span {
+    _Alignas(SM_CACHE_LINE) _Atomic uintptr_t owner; /* sm_cache_bucket *, 0 = pool */
+    /* (length << 32) | link of the remote free list: the owner learns how
+     * many blocks came home from the exchange itself, without walking. */
+    _Atomic uint64_t remote;
+    _Atomic uint32_t fresh;
+    _Atomic uint32_t local;       /* link of the local free list */
+    _Atomic uint32_t local_count;
+    _Atomic uint32_t next;        /* span index + 1 on the ring or pool, 0 = none */
+    _Atomic uint32_t prev;
+} sm_span;
+
+/* One owner's state in one bucket: a thread cache's bucket, or a bucket's
+ * shared owner (threads without a cache, under the bucket lock). head is
+ * the current span's local list, [cur_lo, cur_hi) the current span's handed
+ * out blocks (0, 0 when there is none), ring the circular list of every span
+ * owned (current one included), nowned its length. Written by the owner only,
+ * as relaxed atomics (plain moves) so sm_get_stats and sm_check may read them.
+ * Counters: hits (served from head), misses (served after a refill), frees
+ * (frees by this owner, local or remote) and supply (blocks that entered the
+ * owner's local lists in slow paths, minus those that left them, minus the
+ * owner's remote frees), so that the free blocks on the owner's local lists
+ * number supply + frees - hits - misses (checked by sm_check).
+ * pend_*: a cache's remote frees to one span, claimed and chained but not
+ * yet pushed (pend_count blocks from pend_head, ending in link 0 at
+ * pend_tail): consecutive remote frees to one span cost one push per
+ * SM_REMOTE_BATCH blocks. Pushed when a remote free goes to another span,
+ * when the batch is full, on every refill and when the cache retires. */
+typedef struct sm_cache_bucket {
+    _Atomic uint32_t head;
+    _Atomic uint32_t cur_lo;
+    _Atomic uint32_t cur_hi;
+    _Atomic uint32_t cur;   /* current span index + 1, 0 = none */
+    _Atomic uint32_t ring;  /* a span of the ring (index + 1), 0 = owns none */
+    _Atomic uint32_t nowned;
+    uint32_t carve;         /* fresh blocks linked per refill, >= 1 */
+    _Atomic uint64_t hits;
+    _Atomic uint64_t misses;
+    _Atomic uint64_t frees;
+    _Atomic uint64_t supply;
+    _Atomic uint32_t pend_span; /* span index + 1, 0 = nothing pending */
+    _Atomic uint32_t pend_head;
+    _Atomic uint32_t pend_count;
+    uint32_t pend_tail;
+} sm_cache_bucket;
+
 /* One bucket: blocks of block_size = 16 * units bytes at data, block k at
- * data + k * block_size, k < nblocks. side[k] is block k's state and link.
- * Invariants (when quiescent):
- *   bumped <= nblocks; blocks >= bumped were never handed out (untouched);
- *   for k < bumped, side[k] is SM_BLOCK_USED, SM_BLOCK_FREE_MARK (the block
- *   sits in exactly one thread cache) or a link on the global list at head;
- *   #USED + #FREE_MARK + (global list length) == bumped;
- *   #USED == cache_hits + global_hits - frees (this struct plus live caches).
- * The mutable words get their own cache lines: head is hammered by every
- * uncached call, bumped only until the bucket is warm. */
+ * data + k * block_size, k < nblocks; side[k] is block k's state and link;
+ * spans[s] describes span s. Spans [0, spans_claimed) were claimed (their
+ * metadata is committed and written), the rest never used.
+ * Invariants (when quiescent): every claimed span is owned by exactly one
+ * live cache bucket or by `shared`, or sits in the pool;
+ * #USED == cache_hits + global_hits - frees (this struct plus live caches).
+ * The mutable words get their own cache lines. */
 typedef struct sm_bucket {
     _Alignas(SM_CACHE_LINE) unsigned char *data;
     _Atomic uint32_t *side;
+    sm_span *spans;
     uint64_t magic;      /* sm_div_magic(units) */
     uint32_t nblocks;
     uint32_t block_size;
     uint32_t units;      /* block_size / 16 = bucket index + 1 */
+    uint32_t nspans;
+    unsigned span_shift;
 
-    /* (ABA tag << 32) | (top index + 1); low half 0 = empty. The tag grows on
-     * every successful CAS, so a CAS whose expected head was popped and
-     * pushed back in between fails. It wraps after 2^32 successful CASes,
-     * which would all have to happen between one thread's load and its CAS
-     * for an ABA to slip through. A 64-bit CAS suffices (no DWCAS). */
-    _Alignas(SM_CACHE_LINE) _Atomic uint64_t head;
+    _Alignas(SM_CACHE_LINE) _Atomic uint32_t spans_claimed;
 
-    _Alignas(SM_CACHE_LINE) _Atomic uint32_t bumped; /* never-used frontier */
-#if SM_OS_LAZY_COMMIT
-    _Atomic uint32_t committed; /* blocks [0, committed): pages committed */
-#endif
+    /* Guards pool and shared: span hand-overs and threads without a cache. */
+    _Alignas(SM_CACHE_LINE) sm_mutex lock;
+    _Atomic uint32_t pool; /* stack of unowned spans (index + 1) */
+    sm_cache_bucket shared;
 
-    /* Uncached traffic (fetch_add) and counters folded in from caches. */
+    /* Uncached frees (fetch_add) and counters folded in from caches. */
     _Alignas(SM_CACHE_LINE) _Atomic uint64_t global_hits;
     _Atomic uint64_t cache_hits;
     _Atomic uint64_t frees;
@@ -117,21 +229,6 @@ typedef struct sm_fb_map {
     uint64_t bytes;
 } sm_fb_map;
 
-/* A thread's cache of one bucket: a stack of free block indices.
- * Invariant: count <= capacity, slots[0, count) are distinct blocks whose
- * side entries are SM_BLOCK_FREE_MARK. Only the owning thread writes;
- * count, slots and the counters are atomics accessed with relaxed load +
- * store (plain moves, no locked RMW) so sm_get_stats and sm_check may read
- * them while the owner runs. */
-typedef struct sm_cache_bucket {
-    _Atomic uint32_t *slots;
-    uint32_t capacity; /* >= 1 */
-    _Atomic uint32_t count;
-    _Atomic uint64_t hits;   /* served from slots */
-    _Atomic uint64_t misses; /* served after a refill from the bucket */
-    _Atomic uint64_t frees;
-} sm_cache_bucket;
-
 /* One thread's cache for one allocator, keyed by the allocator's unique id
  * (an address can be reused by a later allocator, an id cannot). Linked into
  * the owner's thread list (owner only) and into the allocator's list (under
@@ -151,7 +248,7 @@ typedef struct sm_cache {
 
 /* Layout of the reservation: bucket i's blocks at base + (i << stride_log2),
  * stride a power of two >= bucket size, so the bucket of an address is one
- * shift; then the side tables, page-aligned. */
+ * shift; then the side tables and the span tables, page-aligned. */
 struct sm_allocator_s {
     uint64_t id;
     uintptr_t base;
@@ -171,7 +268,8 @@ struct sm_allocator_s {
 /* ---- process-wide and thread-local state ------------------------------- */
 
 /* Guards every allocator's cache list and the orphaned transitions: cache
- * create/destroy, allocator destroy, thread exit, stats. Cold paths only. */
+ * create/destroy, allocator destroy, thread exit, stats. Cold paths only.
+ * Lock order: sm_registry, then a bucket lock. */
 static sm_mutex sm_registry = SM_MUTEX_INIT;
 static _Atomic uint64_t sm_next_id = 1; /* 0 never names an allocator */
 
@@ -209,6 +307,24 @@ static inline void ctr_add_shared(_Atomic uint64_t *c, uint64_t n)
     atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+
+static inline void ctr_add_owner(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, ctr_get(c) + n, memory_order_relaxed);
+}
+
+/* Owner-only words (list heads, span fields): plain moves for the owner,
+ * still atomics so sm_check and sm_get_stats may read them meanwhile. */
+static inline uint32_t own_get(_Atomic uint32_t *w)
+{
+    return atomic_load_explicit(w, memory_order_relaxed);
+}
+
+static inline void own_set(_Atomic uint32_t *w, uint32_t v)
+{
+    atomic_store_explicit(w, v, memory_order_relaxed);
+}
+
 static inline uint32_t side_get(sm_bucket *b, uint32_t k)
 {
     return atomic_load_explicit(&b->side[k], memory_order_relaxed);
@@ -217,16 +333,6 @@ static inline uint32_t side_get(sm_bucket *b, uint32_t k)
 static inline void side_set(sm_bucket *b, uint32_t k, uint32_t v)
 {
     atomic_store_explicit(&b->side[k], v, memory_order_relaxed);
-}
-
-static inline uint32_t slot_get(_Atomic uint32_t *slots, uint32_t j)
-{
-    return atomic_load_explicit(&slots[j], memory_order_relaxed);
-}
-
-static inline void slot_set(_Atomic uint32_t *slots, uint32_t j, uint32_t v)
-{
-    atomic_store_explicit(&slots[j], v, memory_order_relaxed);
 }
 
 static inline size_t round_up(size_t n, size_t pow2)
@@ -254,17 +360,45 @@ static void sm_hook_run(sm_hook_point point)
 #define SM_HOOK(point) ((void)0)
 #endif
 
-/* ---- the shared bucket ------------------------------------------------- */
+/* ---- spans ------------------------------------------------------------- */
 
 static inline void *block_ptr(sm_bucket *b, uint32_t k)
 {
     return b->data + (size_t)k * b->block_size;
 }
 
-/* 1 and (bucket, block) when p is the start of a block handed out at least
- * once (in any state); 0 when p is inside the pool but not such a start;
- * -1 when p is outside the pool. No division: a shift finds the bucket, the
- * reciprocal the block, and k * units == n proves p is a block start. */
+static inline uint32_t span_first(sm_bucket *b, uint32_t s)
+{
+    return s << b->span_shift;
+}
+
+/* Blocks of span s: 2^span_shift, fewer for the bucket's last span. */
+static inline uint32_t span_capacity(sm_bucket *b, uint32_t s)
+{
+    uint32_t left = b->nblocks - span_first(b, s);
+    uint32_t full = (uint32_t)1 << b->span_shift;
+    return left < full ? left : full;
+}
+
+static inline uintptr_t owner_token(sm_cache_bucket *cb)
+{
+    return (uintptr_t)cb;
+}
+
+/* Whether block k was handed out at least once, so its side word exists
+ * (committed, written) and means something. */
+static inline bool block_handed_out(sm_bucket *b, uint32_t k)
+{
+    if (k >= b->nblocks) return false;
+    uint32_t s = k >> b->span_shift;
+    if (s >= atomic_load_explicit(&b->spans_claimed, memory_order_acquire)) return false;
+    return k - span_first(b, s) < own_get(&b->spans[s].fresh);
+}
+
+/* Bucket and block index of p without division: a shift finds the bucket,
+ * the reciprocal the block, and k * units == n proves p is a block start.
+ * 1 when p is a block handed out at least once (in any state); 0 when p is
+ * inside the pool but not such a block; -1 when p is outside the pool. */
 static inline int locate(struct sm_allocator_s *a, const void *p, uint32_t *bucket,
                          uint32_t *block)
 {
@@ -277,126 +411,466 @@ static inline int locate(struct sm_allocator_s *a, const void *p, uint32_t *buck
     uint64_t n = (uint64_t)(in >> 4); /* < 2^26: in < stride <= 1 GiB */
     uint32_t k = sm_div_exact(n, b->magic);
     if ((uint64_t)k * b->units != n) return 0;
-    if (k >= atomic_load_explicit(&b->bumped, memory_order_relaxed)) return 0;
     *bucket = i;
     *block = k;
-    return 1;
+    return block_handed_out(b, k) ? 1 : 0;
 }
 
 #if SM_OS_LAZY_COMMIT
 /* Windows: a committed page counts against the system commit limit even if
  * it is never touched, so committing whole buckets at create would charge
  * the whole pool (65 GiB for 64 buckets of 1 GiB) and fail on most machines.
- * Instead the thread that bumps past the committed frontier commits the
- * data and side-table pages of the next SM_COMMIT_CHUNK bytes of blocks
- * (at least up to `end`) before it takes them. Racing threads may commit
- * the same pages twice, which VirtualAlloc allows. false: commit failed
- * (commit limit reached); the caller then takes no block. Cold path. */
-#define SM_COMMIT_CHUNK ((size_t)64 * 1024)
-static bool bucket_commit(sm_bucket *b, uint32_t end)
+ * Instead a span's blocks, side words and metadata are committed by the
+ * thread that claims it, before the claim is published. Racing claimers may
+ * commit the same pages twice, which VirtualAlloc allows. Cold path. */
+static bool span_commit(sm_bucket *b, uint32_t s)
 {
-    uint32_t have = atomic_load_explicit(&b->committed, memory_order_acquire);
-    if (NALLOC_LIKELY(end <= have)) return true;
-    size_t bs = b->block_size;
-    size_t bytes = (size_t)end * bs;
-    if (bytes < (size_t)have * bs + SM_COMMIT_CHUNK) bytes = (size_t)have * bs + SM_COMMIT_CHUNK;
-    uint32_t to = (uint32_t)((bytes + bs - 1) / bs);
-    if (to > b->nblocks) to = b->nblocks;
-    if (!sm_os_commit(b->data + (size_t)have * bs, (size_t)(to - have) * bs) ||
-        !sm_os_commit((void *)(b->side + have), (size_t)(to - have) * sizeof *b->side))
-        return false;
-    while (have < to && !atomic_compare_exchange_weak_explicit(&b->committed, &have, to,
-                                                               memory_order_release,
-                                                               memory_order_acquire)) {
-    }
-    return true;
+    size_t first = span_first(b, s), n = span_capacity(b, s);
+    return sm_os_commit(b->data + first * b->block_size, n * b->block_size) &&
+           sm_os_commit((void *)(b->side + first), n * sizeof *b->side) &&
+           sm_os_commit((void *)&b->spans[s], sizeof(sm_span));
 }
 #else
-static inline bool bucket_commit(sm_bucket *b, uint32_t end)
+static inline bool span_commit(sm_bucket *b, uint32_t s)
 {
     (void)b; /* POSIX: the reservation is readable and writable already */
-    (void)end;
+    (void)s;
     return true;
 }
 #endif
 
-/* Takes up to `want` never-used blocks; the count, first index in *first. */
-static uint32_t bucket_bump(sm_bucket *b, uint32_t want, uint32_t *first)
+/* Claims a never-used span (its metadata is all zero); false when every
+ * span was claimed or the commit failed. */
+static bool span_claim_fresh(sm_bucket *b, uint32_t *out)
 {
-    uint32_t cur = atomic_load_explicit(&b->bumped, memory_order_relaxed);
-    uint32_t n;
+    uint32_t s = atomic_load_explicit(&b->spans_claimed, memory_order_relaxed);
     do {
-        if (cur >= b->nblocks) return 0;
-        n = b->nblocks - cur < want ? b->nblocks - cur : want;
-        if (!bucket_commit(b, cur + n)) return 0;
-    } while (!atomic_compare_exchange_weak_explicit(&b->bumped, &cur, cur + n,
-                                                    memory_order_relaxed,
+        if (s >= b->nspans || !span_commit(b, s)) return false;
+    } while (!atomic_compare_exchange_weak_explicit(&b->spans_claimed, &s, s + 1,
+                                                    memory_order_acq_rel,
                                                     memory_order_relaxed));
-    *first = cur;
+    *out = s;
+    return true;
+}
+
+/* Links up to `want` never-used blocks of span s, lowest address first, in
+ * front of the list *list; how many. Writes side words only: a block's page
+ * is touched when it is used. Owner only. */
+static uint32_t span_carve(sm_bucket *b, uint32_t s, uint32_t want, _Atomic uint32_t *list)
+{
+    sm_span *sp = &b->spans[s];
+    uint32_t fresh = own_get(&sp->fresh), left = span_capacity(b, s) - fresh;
+    uint32_t n = left < want ? left : want;
+    if (n == 0) return 0;
+    uint32_t k0 = span_first(b, s) + fresh;
+    for (uint32_t j = 0; j + 1 < n; ++j) side_set(b, k0 + j, k0 + j + 2);
+    side_set(b, k0 + n - 1, own_get(list));
+    own_set(list, k0 + 1);
+    own_set(&sp->fresh, fresh + n);
     return n;
 }
 
-/* Pops up to `want` blocks from the global list into out[] with one CAS.
- * The walk reads links of blocks that another thread may pop (and mark
- * USED) at the same time; the links are atomics in the side table, never
- * user memory, so that is no data race, and any stale view is caught by the
- * tagged head CAS. A link that is not a link (a mark) proves the view is
- * stale: start over. */
-static uint32_t bucket_pop(sm_bucket *b, _Atomic uint32_t *out, uint32_t want)
+/* Pushes the chain first -> ... -> last of n claimed blocks of one span
+ * onto the span's remote list with one CAS. The release CAS publishes the
+ * links and the blocks' last contents to the owner's acquire exchange. */
+static void span_push_remote_chain(sm_bucket *b, sm_span *sp, uint32_t first, uint32_t last,
+                                   uint32_t n)
 {
-    uint64_t head = atomic_load_explicit(&b->head, memory_order_acquire);
-    for (;;) {
-        uint32_t link = (uint32_t)head;
-        uint32_t n = 0;
-        bool stale = false;
-        if (link == 0) return 0;
-        do {
-            slot_set(out, n++, link - 1);
-            link = side_get(b, link - 1);
-            if (link > b->nblocks) {
-                stale = true;
-                break;
-            }
-        } while (n < want && link != 0);
-        if (stale) {
-            head = atomic_load_explicit(&b->head, memory_order_acquire);
-            continue;
-        }
-        uint64_t next = (((head >> 32) + 1) << 32) | link;
-        SM_HOOK(SM_HOOK_POP_WINDOW);
-        if (atomic_compare_exchange_weak_explicit(&b->head, &head, next,
-                                                  memory_order_acq_rel,
-                                                  memory_order_acquire))
-            return n;
-    }
-}
-
-/* Pushes the chain first -> ... -> last (already linked through the side
- * table, every block's entry no longer USED) with one CAS. */
-static void bucket_push(sm_bucket *b, uint32_t first, uint32_t last)
-{
-    uint64_t head = atomic_load_explicit(&b->head, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&sp->remote, memory_order_relaxed);
     uint64_t next;
     do {
         side_set(b, last, (uint32_t)head);
-        next = (((head >> 32) + 1) << 32) | (uint64_t)(first + 1);
-    } while (!atomic_compare_exchange_weak_explicit(&b->head, &head, next,
-                                                    memory_order_acq_rel,
+        next = (((head >> 32) + n) << 32) | (uint64_t)(first + 1);
+        SM_HOOK(SM_HOOK_REMOTE_PUSH_WINDOW);
+    } while (!atomic_compare_exchange_weak_explicit(&sp->remote, &head, next,
+                                                    memory_order_release,
                                                     memory_order_relaxed));
 }
 
-/* Up to `want` free blocks: recycled ones first (their pages are touched
- * already), then never-used ones. */
-static uint32_t bucket_take(sm_bucket *b, _Atomic uint32_t *out, uint32_t want)
+/* A remote free's second step (block k already claimed, FREE_MARK): push
+ * it onto its span's remote list. The release CAS publishes the link and
+ * the block's last contents to the owner's acquire exchange. */
+static void span_push_remote(sm_bucket *b, sm_span *sp, uint32_t k)
 {
-    uint32_t n = bucket_pop(b, out, want);
-    if (n == 0) {
-        uint32_t first = 0;
-        n = bucket_bump(b, want, &first);
-        for (uint32_t k = 0; k < n; ++k) slot_set(out, k, first + k);
+    span_push_remote_chain(b, sp, k, k, 1);
+}
+
+/* Takes the span's remote list whole (one exchange: nothing is popped one
+ * by one, so there is no ABA) and puts it in front of *list; how many
+ * blocks came home. Only a non-empty *list costs a walk (to its end). Owner
+ * only. */
+static uint32_t span_collect_remote(sm_bucket *b, sm_span *sp, _Atomic uint32_t *list)
+{
+    if (atomic_load_explicit(&sp->remote, memory_order_relaxed) == 0) return 0;
+    uint64_t taken = atomic_exchange_explicit(&sp->remote, 0, memory_order_acquire);
+    uint32_t chain = (uint32_t)taken, n = (uint32_t)(taken >> 32);
+    if (chain == 0) return 0;
+    uint32_t old = own_get(list);
+    if (old != 0) {
+        uint32_t last = chain - 1;
+        for (uint32_t link = side_get(b, last); link != 0; link = side_get(b, last)) last = link - 1;
+        side_set(b, last, old);
     }
+    own_set(list, chain);
     return n;
 }
+
+static uint32_t list_length(sm_bucket *b, uint32_t link)
+{
+    uint32_t n = 0;
+    for (; link != 0; link = side_get(b, link - 1)) n++;
+    return n;
+}
+
+/* Pushes cb's pending remote frees home. Owner only. */
+static void pending_flush(sm_bucket *b, sm_cache_bucket *cb)
+{
+    uint32_t span = own_get(&cb->pend_span);
+    if (span == 0) return;
+    span_push_remote_chain(b, &b->spans[span - 1], own_get(&cb->pend_head) - 1, cb->pend_tail,
+                           own_get(&cb->pend_count));
+    own_set(&cb->pend_span, 0);
+    own_set(&cb->pend_head, 0);
+    own_set(&cb->pend_count, 0);
+}
+
+/* ---- an owner's spans: the ring, the current span, the pool ----------- */
+
+/* Free blocks on cb's local lists (see sm_cache_bucket). */
+static inline uint64_t owner_cached(sm_cache_bucket *cb)
+{
+    return ctr_get(&cb->supply) + ctr_get(&cb->frees) - ctr_get(&cb->hits) - ctr_get(&cb->misses);
+}
+
+/* Adds span s to cb's ring, just behind the ring's start. */
+static void ring_insert(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    sm_span *sp = &b->spans[s];
+    uint32_t h = own_get(&cb->ring);
+    if (h == 0) {
+        own_set(&sp->next, s + 1);
+        own_set(&sp->prev, s + 1);
+        own_set(&cb->ring, s + 1);
+    } else {
+        sm_span *head = &b->spans[h - 1];
+        uint32_t t = own_get(&head->prev);
+        own_set(&sp->next, h);
+        own_set(&sp->prev, t);
+        own_set(&b->spans[t - 1].next, s + 1);
+        own_set(&head->prev, s + 1);
+    }
+    own_set(&cb->nowned, own_get(&cb->nowned) + 1);
+}
+
+static void ring_remove(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    sm_span *sp = &b->spans[s];
+    uint32_t n = own_get(&sp->next), p = own_get(&sp->prev);
+    if (n == s + 1) {
+        own_set(&cb->ring, 0);
+    } else {
+        own_set(&b->spans[p - 1].next, n);
+        own_set(&b->spans[n - 1].prev, p);
+        if (own_get(&cb->ring) == s + 1) own_set(&cb->ring, n);
+    }
+    own_set(&sp->next, 0);
+    own_set(&sp->prev, 0);
+    own_set(&cb->nowned, own_get(&cb->nowned) - 1);
+}
+
+/* Makes span s (owned, its local list in the span) cb's current span: its
+ * local list becomes cb's head. cb has no current span. */
+static void cur_set(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    sm_span *sp = &b->spans[s];
+    own_set(&cb->head, own_get(&sp->local));
+    own_set(&sp->local, 0);
+    own_set(&sp->local_count, 0);
+    own_set(&cb->cur, s + 1);
+    own_set(&cb->cur_lo, span_first(b, s));
+    own_set(&cb->cur_hi, span_first(b, s) + own_get(&sp->fresh));
+}
+
+/* The current span stops being current: cb's head goes back into it. */
+static void cur_park(sm_bucket *b, sm_cache_bucket *cb)
+{
+    uint32_t cur = own_get(&cb->cur);
+    if (cur == 0) return;
+    sm_span *sp = &b->spans[cur - 1];
+    uint32_t head = own_get(&cb->head);
+    own_set(&sp->local, head);
+    own_set(&sp->local_count, list_length(b, head));
+    own_set(&cb->head, 0);
+    own_set(&cb->cur, 0);
+    own_set(&cb->cur_hi, 0);
+    own_set(&cb->cur_lo, 0);
+}
+
+static inline void pool_lock(sm_bucket *b, sm_cache_bucket *cb)
+{
+    if (cb != &b->shared) sm_mutex_lock(&b->lock); /* the shared owner holds it */
+}
+
+static inline void pool_unlock(sm_bucket *b, sm_cache_bucket *cb)
+{
+    if (cb != &b->shared) sm_mutex_unlock(&b->lock);
+}
+
+/* Moves owned span s, lists intact, from cb's ring to the pool. Caller
+ * holds the bucket lock. */
+static void span_to_pool_locked(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    sm_span *sp = &b->spans[s];
+    ring_remove(b, cb, s);
+    ctr_add_owner(&cb->supply, (uint64_t)0 - own_get(&sp->local_count));
+    atomic_store_explicit(&sp->owner, 0, memory_order_relaxed);
+    own_set(&sp->next, own_get(&b->pool));
+    own_set(&b->pool, s + 1);
+}
+
+/* Span s (not current) became entirely free: give it to the bucket so that
+ * other threads can use its blocks. */
+static void span_release(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    pool_lock(b, cb);
+    span_to_pool_locked(b, cb, s);
+    pool_unlock(b, cb);
+}
+
+/* Takes a span from the pool onto cb's ring; false when the pool is empty. */
+static bool span_adopt(sm_bucket *b, sm_cache_bucket *cb, uint32_t *out)
+{
+    pool_lock(b, cb);
+    uint32_t top = own_get(&b->pool);
+    if (top != 0) {
+        sm_span *sp = &b->spans[top - 1];
+        own_set(&b->pool, own_get(&sp->next));
+        own_set(&sp->next, 0);
+        atomic_store_explicit(&sp->owner, owner_token(cb), memory_order_relaxed);
+    }
+    pool_unlock(b, cb);
+    if (top == 0) return false;
+    ring_insert(b, cb, top - 1);
+    ctr_add_owner(&cb->supply, own_get(&b->spans[top - 1].local_count));
+    *out = top - 1;
+    return true;
+}
+
+/* Gives every span of cb to the pool, lists intact (cache destroy, thread
+ * exit). Remote frees to them keep arriving; an adopter takes them home. */
+static void owner_abandon(sm_bucket *b, sm_cache_bucket *cb)
+{
+    pending_flush(b, cb);
+    cur_park(b, cb);
+    pool_lock(b, cb);
+    for (uint32_t r = own_get(&cb->ring); r != 0; r = own_get(&cb->ring))
+        span_to_pool_locked(b, cb, r - 1);
+    pool_unlock(b, cb);
+}
+
+/* Span s of cb (not current) becomes current if it has a free block: its
+ * remote list is taken home first, fresh blocks carved when it has none. */
+static bool span_try_current(sm_bucket *b, sm_cache_bucket *cb, uint32_t s)
+{
+    sm_span *sp = &b->spans[s];
+    uint32_t have = own_get(&sp->local_count), got = 0;
+    if (have == 0) { /* free blocks at hand: the remote list can wait */
+        got = span_collect_remote(b, sp, &sp->local);
+        have = got;
+    }
+    if (have == 0) {
+        got = span_carve(b, s, cb->carve, &sp->local);
+        have = got;
+    }
+    own_set(&sp->local_count, have);
+    ctr_add_owner(&cb->supply, got);
+    if (have == 0) return false;
+    cur_set(b, cb, s);
+    return true;
+}
+
+/* The shared owner (threads without a cache) never frees locally, so its
+ * spans would never become free by themselves: when a cache finds the
+ * bucket dry, it takes the shared owner's remote lists home on its behalf
+ * (the shared owner's state is guarded by the bucket lock) and moves every
+ * span of it that is entirely free to the pool. Cold path. */
+static void shared_trim(sm_bucket *b)
+{
+    sm_cache_bucket *sh = &b->shared;
+    sm_mutex_lock(&b->lock);
+    cur_park(b, sh);
+    for (uint32_t step = 0, n = own_get(&sh->nowned); step < n; ++step) {
+        uint32_t s = own_get(&sh->ring) - 1;
+        sm_span *sp = &b->spans[s];
+        own_set(&sh->ring, own_get(&sp->next));
+        uint32_t got = span_collect_remote(b, sp, &sp->local);
+        own_set(&sp->local_count, own_get(&sp->local_count) + got);
+        ctr_add_owner(&sh->supply, got);
+        if (own_get(&sp->local_count) == own_get(&sp->fresh)) span_to_pool_locked(b, sh, s);
+    }
+    sm_mutex_unlock(&b->lock);
+}
+
+/* Refills cb's empty head: the current span's remote list, else its fresh
+ * blocks, else the next span of the ring that has free blocks, else a span
+ * adopted from the pool, else a never-used span. false: the bucket has no
+ * block this owner can take (exhausted). */
+NALLOC_NOINLINE static bool owner_refill(sm_bucket *b, sm_cache_bucket *cb)
+{
+    pending_flush(b, cb); /* a slow path anyway: bound how long frees wait */
+    uint32_t cur = own_get(&cb->cur);
+    if (cur != 0) {
+        uint32_t s = cur - 1;
+        uint32_t got = span_collect_remote(b, &b->spans[s], &cb->head);
+        if (got == 0) {
+            got = span_carve(b, s, cb->carve, &cb->head);
+            own_set(&cb->cur_hi, span_first(b, s) + own_get(&b->spans[s].fresh));
+        }
+        if (got != 0) {
+            ctr_add_owner(&cb->supply, got);
+            return true;
+        }
+        cur_park(b, cb);
+    }
+    /* One turn of the ring: each visit moves the ring's start past the
+     * span, so full spans are not asked first again next time. */
+    for (uint32_t step = 0, n = own_get(&cb->nowned); step < n; ++step) {
+        uint32_t s = own_get(&cb->ring) - 1;
+        own_set(&cb->ring, own_get(&b->spans[s].next));
+        if (span_try_current(b, cb, s)) return true;
+    }
+    uint32_t s;
+    while (span_adopt(b, cb, &s))
+        if (span_try_current(b, cb, s)) return true;
+    if (span_claim_fresh(b, &s)) {
+        atomic_store_explicit(&b->spans[s].owner, owner_token(cb), memory_order_relaxed);
+        ring_insert(b, cb, s);
+        return span_try_current(b, cb, s);
+    }
+    if (cb == &b->shared) return false;
+    shared_trim(b);
+    while (span_adopt(b, cb, &s))
+        if (span_try_current(b, cb, s)) return true;
+    return false;
+}
+
+/* Takes the head block of cb's current list (non-empty) and marks it USED. */
+static inline void *owner_take(sm_bucket *b, sm_cache_bucket *cb, uint32_t head)
+{
+    uint32_t k = head - 1;
+    own_set(&cb->head, side_get(b, k));
+    side_set(b, k, SM_BLOCK_USED);
+    return block_ptr(b, k);
+}
+
+/* An allocation by owner cb: a hit, or a refill and a miss; NULL when the
+ * bucket is exhausted. */
+static inline void *owner_alloc(sm_bucket *b, sm_cache_bucket *cb)
+{
+    uint32_t head = own_get(&cb->head);
+    if (NALLOC_LIKELY(head != 0)) {
+        ctr_inc_owner(&cb->hits);
+        return owner_take(b, cb, head);
+    }
+    if (!owner_refill(b, cb)) return NULL;
+    ctr_inc_owner(&cb->misses);
+    return owner_take(b, cb, own_get(&cb->head));
+}
+
+/* Links free blocks onto cb's lists until it holds `target` (warmup), or
+ * the bucket runs dry. */
+static void owner_warm(sm_bucket *b, sm_cache_bucket *cb, uint64_t target)
+{
+    while (owner_cached(cb) < target) {
+        uint64_t before = owner_cached(cb);
+        uint32_t cur = own_get(&cb->cur);
+        if (cur != 0) {
+            uint32_t got = span_carve(b, cur - 1, (uint32_t)(target - before), &cb->head);
+            if (got != 0) {
+                own_set(&cb->cur_hi, span_first(b, cur - 1) + own_get(&b->spans[cur - 1].fresh));
+                ctr_add_owner(&cb->supply, got);
+                continue;
+            }
+        }
+        /* a fresh span gets exactly the blocks still wanted */
+        uint32_t carve = cb->carve;
+        if (target - before < carve) cb->carve = (uint32_t)(target - before);
+        bool refilled = owner_refill(b, cb);
+        cb->carve = carve;
+        if (!refilled || owner_cached(cb) <= before) break;
+    }
+}
+
+/* Claims block k for freeing, writing `link` in place of USED: the CAS
+ * fails on a block that is already free (double free, or the loser of two
+ * racing frees), and then nothing has been changed. Every free path goes
+ * through here so that exactly one of any number of racing frees of a block
+ * wins. */
+static inline bool block_claim(sm_bucket *b, uint32_t k, uint32_t link)
+{
+    uint32_t expected = SM_BLOCK_USED;
+    SM_HOOK(SM_HOOK_CLAIM_WINDOW);
+    return atomic_compare_exchange_strong_explicit(&b->side[k], &expected, link,
+                                                   memory_order_relaxed, memory_order_relaxed);
+}
+
+/* A free by the owner into its current span: onto the head. */
+static inline int owner_free_current(sm_bucket *b, sm_cache_bucket *cb, uint32_t k)
+{
+    if (!block_claim(b, k, own_get(&cb->head))) return SM_ERR_DOUBLE_FREE;
+    own_set(&cb->head, k + 1);
+    ctr_inc_owner(&cb->frees);
+    return SM_OK;
+}
+
+/* A remote free by cache bucket cb of block k of span s: claimed onto the
+ * pending chain of s (after pushing a chain of another span), pushed when
+ * the batch is full. */
+static int pending_free(sm_bucket *b, sm_cache_bucket *cb, uint32_t s, uint32_t k)
+{
+    if (own_get(&cb->pend_span) != s + 1) {
+        /* claim first: a refused free must leave the pending chain alone */
+        if (!block_claim(b, k, 0)) return SM_ERR_DOUBLE_FREE;
+        pending_flush(b, cb);
+        own_set(&cb->pend_span, s + 1);
+        cb->pend_tail = k;
+        own_set(&cb->pend_count, 1);
+    } else {
+        if (!block_claim(b, k, own_get(&cb->pend_head))) return SM_ERR_DOUBLE_FREE;
+        own_set(&cb->pend_count, own_get(&cb->pend_count) + 1);
+    }
+    own_set(&cb->pend_head, k + 1);
+    ctr_inc_owner(&cb->frees);
+    ctr_add_owner(&cb->supply, (uint64_t)0 - 1); /* counted as freed, not on our lists */
+    if (own_get(&cb->pend_count) >= SM_REMOTE_BATCH) pending_flush(b, cb);
+    return SM_OK;
+}
+
+/* Frees block k (handed out) for a caller whose bucket owner is cb (NULL:
+ * a thread without a cache): locally when cb owns the span, else onto the
+ * span's remote list. */
+NALLOC_NOINLINE static int block_free(sm_bucket *b, sm_cache_bucket *cb, uint32_t k)
+{
+    uint32_t s = k >> b->span_shift;
+    sm_span *sp = &b->spans[s];
+    if (cb != NULL && atomic_load_explicit(&sp->owner, memory_order_relaxed) == owner_token(cb)) {
+        if (own_get(&cb->cur) == s + 1) return owner_free_current(b, cb, k);
+        if (!block_claim(b, k, own_get(&sp->local))) return SM_ERR_DOUBLE_FREE;
+        own_set(&sp->local, k + 1);
+        uint32_t count = own_get(&sp->local_count) + 1;
+        own_set(&sp->local_count, count);
+        ctr_inc_owner(&cb->frees);
+        if (count == own_get(&sp->fresh)) span_release(b, cb, s);
+        else if (count == 1) own_set(&cb->ring, s + 1); /* ask it first next refill */
+        return SM_OK;
+    }
+    if (cb != NULL) return pending_free(b, cb, s, k);
+    if (!block_claim(b, k, SM_BLOCK_FREE_MARK)) return SM_ERR_DOUBLE_FREE;
+    span_push_remote(b, sp, k);
+    ctr_add_shared(&b->frees, 1);
+    return SM_OK;
+}
+
 
 /* Bucket for (bytes, alignment): the smallest whose block size holds bytes
  * and is a multiple of the alignment (then every block is aligned, as bucket
@@ -588,50 +1062,16 @@ static inline sm_cache *cache_of(struct sm_allocator_s *a)
     return cache_lookup_slow(a);
 }
 
-/* Moves up to `want` blocks from the bucket into the cache; how many. */
-static uint32_t cache_fill(struct sm_allocator_s *a, sm_cache_bucket *cb, uint32_t i,
-                           uint32_t want)
+/* The memo alone, for the hit paths: NULL when it names no cache of `a`
+ * (the slow path then looks the cache up). No call, so the hit paths need
+ * no saved registers. */
+static inline sm_cache *cache_memo(struct sm_allocator_s *a)
 {
-    sm_bucket *b = &a->buckets[i];
-    uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-    if (want > cb->capacity - n) want = cb->capacity - n;
-    uint32_t got = bucket_take(b, cb->slots + n, want);
-    for (uint32_t k = 0; k < got; ++k) side_set(b, slot_get(cb->slots, n + k), SM_BLOCK_FREE_MARK);
-    atomic_store_explicit(&cb->count, n + got, memory_order_relaxed);
-    return got;
+    return NALLOC_LIKELY(sm_tls.memo_id == a->id) ? sm_tls.memo : NULL;
 }
 
-/* Returns the k oldest cached blocks (bottom of the stack; the newest stay,
- * their lines are likelier in the CPU cache) with one CAS. */
-static void cache_flush(struct sm_allocator_s *a, sm_cache_bucket *cb, uint32_t i, uint32_t k)
-{
-    sm_bucket *b = &a->buckets[i];
-    uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-    if (k > n) k = n;
-    if (k == 0) return;
-    for (uint32_t j = 0; j + 1 < k; ++j)
-        side_set(b, slot_get(cb->slots, j), slot_get(cb->slots, j + 1) + 1);
-    bucket_push(b, slot_get(cb->slots, 0), slot_get(cb->slots, k - 1));
-    for (uint32_t j = k; j < n; ++j) slot_set(cb->slots, j - k, slot_get(cb->slots, j));
-    atomic_store_explicit(&cb->count, n - k, memory_order_relaxed);
-}
 
-/* Puts a freed block (side entry already FREE_MARK) on the cache, first
- * returning half of a full cache to the bucket. */
-static inline void cache_free(struct sm_allocator_s *a, sm_cache *c, uint32_t i, uint32_t k)
-{
-    sm_cache_bucket *cb = &c->b[i];
-    uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-    if (NALLOC_UNLIKELY(n == cb->capacity)) {
-        cache_flush(a, cb, i, cb->capacity - (cb->capacity >> 1));
-        n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-    }
-    slot_set(cb->slots, n, k);
-    atomic_store_explicit(&cb->count, n + 1, memory_order_relaxed);
-    ctr_inc_owner(&cb->frees);
-}
-
-/* Gives a live cache's blocks and counters back to its allocator and unlinks
+/* Gives a live cache's spans and counters back to its allocator and unlinks
  * it from the allocator. Caller holds sm_registry, c is not orphaned. */
 static void cache_retire_locked(sm_cache *c)
 {
@@ -639,7 +1079,7 @@ static void cache_retire_locked(sm_cache *c)
     for (uint32_t i = 0; i < c->bucket_count; ++i) {
         sm_cache_bucket *cb = &c->b[i];
         sm_bucket *b = &a->buckets[i];
-        cache_flush(a, cb, i, atomic_load_explicit(&cb->count, memory_order_relaxed));
+        owner_abandon(b, cb);
         ctr_add_shared(&b->cache_hits, ctr_get(&cb->hits));
         ctr_add_shared(&b->global_hits, ctr_get(&cb->misses));
         ctr_add_shared(&b->frees, ctr_get(&cb->frees));
@@ -669,6 +1109,12 @@ static void SM_OS_THREAD_EXIT_CALL sm_thread_exit(void *value)
     sm_tls.list = NULL;
 }
 
+static void owner_init(sm_cache_bucket *cb, uint32_t carve)
+{
+    memset(cb, 0, sizeof *cb);
+    cb->carve = carve;
+}
+
 /* ---- public API: lifetime ---------------------------------------------- */
 
 sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
@@ -684,13 +1130,19 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
         ((bucket_count << stride_log2) >> stride_log2) != bucket_count)
         return NULL;
     size_t data_span = bucket_count << stride_log2;
-    size_t side_bytes[SM_MAX_BUCKETS];
+    size_t side_bytes[SM_MAX_BUCKETS], span_bytes[SM_MAX_BUCKETS];
+    unsigned shift[SM_MAX_BUCKETS];
     size_t total = data_span;
     for (size_t i = 0; i < bucket_count; ++i) {
-        size_t nblocks = bucket_size_bytes / (SM_BLOCK_GRANULE * (i + 1));
+        size_t bs = SM_BLOCK_GRANULE * (i + 1);
+        size_t nblocks = bucket_size_bytes / bs;
+        shift[i] = 0;
+        while (((size_t)2 << shift[i]) * bs <= SM_SPAN_BYTES) ++shift[i];
+        size_t nspans = (nblocks + ((size_t)1 << shift[i]) - 1) >> shift[i];
         side_bytes[i] = round_up(nblocks * sizeof(uint32_t), SM_PAGE);
-        if (total + side_bytes[i] < total) return NULL;
-        total += side_bytes[i];
+        span_bytes[i] = round_up(nspans * sizeof(sm_span), SM_PAGE);
+        if (total + side_bytes[i] + span_bytes[i] < total) return NULL;
+        total += side_bytes[i] + span_bytes[i];
     }
 
     struct sm_allocator_s *a = (struct sm_allocator_s *)sm_os_aligned_alloc(
@@ -715,8 +1167,9 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
     atomic_init(&a->fallback_allocs, 0);
 
     /* Nothing below writes to the reservation: creating an allocator makes
-     * none of its pool resident. */
-    unsigned char *side = mem + data_span;
+     * none of its pool resident. The span tables read as zero (no owner,
+     * nothing handed out) until a span is claimed. */
+    unsigned char *meta = mem + data_span;
     bool committed = true;
     for (size_t i = 0; i < bucket_count; ++i) {
         sm_bucket *b = &a->buckets[i];
@@ -724,18 +1177,21 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
         b->block_size = SM_BLOCK_GRANULE * b->units;
         b->nblocks = (uint32_t)(bucket_size_bytes / b->block_size);
         b->magic = sm_div_magic(b->units);
+        b->span_shift = shift[i];
+        b->nspans = (uint32_t)((b->nblocks + ((size_t)1 << shift[i]) - 1) >> shift[i]);
         b->data = mem + (i << stride_log2);
-        b->side = (_Atomic uint32_t *)(void *)side;
-#if SM_OS_LAZY_COMMIT
-        atomic_init(&b->committed, 0); /* committed by bucket_commit, on demand */
-#else
+        b->side = (_Atomic uint32_t *)(void *)meta;
+        b->spans = (sm_span *)(void *)(meta + side_bytes[i]);
+#if !SM_OS_LAZY_COMMIT
         committed = committed &&
                     sm_os_commit(b->data, round_up((size_t)b->nblocks * b->block_size, SM_PAGE)) &&
-                    sm_os_commit(side, side_bytes[i]);
+                    sm_os_commit(meta, side_bytes[i] + span_bytes[i]);
 #endif
-        side += side_bytes[i];
-        atomic_init(&b->head, 0);
-        atomic_init(&b->bumped, 0);
+        meta += side_bytes[i] + span_bytes[i];
+        atomic_init(&b->spans_claimed, 0);
+        sm_mutex_init(&b->lock);
+        atomic_init(&b->pool, 0);
+        owner_init(&b->shared, 1); /* one block per refill: uncached use touches no more */
         atomic_init(&b->global_hits, 0);
         atomic_init(&b->cache_hits, 0);
         atomic_init(&b->frees, 0);
@@ -743,6 +1199,7 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes)
     }
     if (!committed) {
         sm_os_release(mem, total);
+        for (size_t i = 0; i < bucket_count; ++i) sm_mutex_destroy(&a->buckets[i].lock);
         sm_mutex_destroy(&a->fb_lock);
         sm_os_aligned_free(a);
         return NULL;
@@ -782,6 +1239,7 @@ void sm_allocator_destroy(sm_allocator a)
         if (a->fb.slots[j].key != 0) sm_os_aligned_free((void *)a->fb.slots[j].key);
     free(a->fb.slots);
     sm_mutex_destroy(&a->fb_lock);
+    for (uint32_t i = 0; i < a->bucket_count; ++i) sm_mutex_destroy(&a->buckets[i].lock);
     sm_os_release(a->reservation, a->reservation_bytes);
     sm_os_aligned_free(a);
 }
@@ -807,15 +1265,14 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
     if (cache_bytes_per_bucket == 0) return;
 
     uint32_t cap[SM_MAX_BUCKETS];
-    size_t bytes = sizeof(sm_cache) + a->bucket_count * sizeof(sm_cache_bucket);
     for (uint32_t i = 0; i < a->bucket_count; ++i) {
-        size_t n = cache_bytes_per_bucket / a->buckets[i].block_size;
+        sm_bucket *b = &a->buckets[i];
+        size_t n = cache_bytes_per_bucket / b->block_size;
         if (n == 0) n = 1;
-        if (n > a->buckets[i].nblocks) n = a->buckets[i].nblocks;
+        if (n > span_capacity(b, 0)) n = span_capacity(b, 0);
         cap[i] = (uint32_t)n;
-        bytes += n * sizeof(_Atomic uint32_t);
     }
-    sm_cache *c = (sm_cache *)malloc(bytes);
+    sm_cache *c = (sm_cache *)malloc(sizeof(sm_cache) + a->bucket_count * sizeof(sm_cache_bucket));
     if (c == NULL) return;
     c->alloc_id = a->id;
     c->alloc = a;
@@ -823,17 +1280,7 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
     c->thread_next = sm_tls.list;
     c->alloc_prev = NULL;
     c->bucket_count = a->bucket_count;
-    _Atomic uint32_t *slots = (_Atomic uint32_t *)(void *)&c->b[a->bucket_count];
-    for (uint32_t i = 0; i < a->bucket_count; ++i) {
-        sm_cache_bucket *cb = &c->b[i];
-        cb->slots = slots;
-        slots += cap[i];
-        cb->capacity = cap[i];
-        atomic_init(&cb->count, 0);
-        atomic_init(&cb->hits, 0);
-        atomic_init(&cb->misses, 0);
-        atomic_init(&cb->frees, 0);
-    }
+    for (uint32_t i = 0; i < a->bucket_count; ++i) owner_init(&c->b[i], (cap[i] + 1) >> 1);
     if (!thread_list_publish(c)) { /* no thread-exit key, no cache */
         (void)thread_list_publish(c->thread_next);
         free(c);
@@ -851,12 +1298,7 @@ void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
         uint32_t target = warmup == SM_CACHE_HOT    ? cap[i]
                           : warmup == SM_CACHE_WARM ? cap[i] >> 1
                                                     : 0;
-        uint32_t have = 0;
-        while (have < target) { /* the bucket may run dry before */
-            uint32_t got = cache_fill(a, &c->b[i], i, target - have);
-            if (got == 0) break;
-            have += got;
-        }
+        if (target != 0) owner_warm(&a->buckets[i], &c->b[i], target);
     }
 }
 
@@ -866,8 +1308,8 @@ int sm_allocator_thread_cache_exists(sm_allocator a)
 }
 
 /* The protocol is documented in smmalloc.h; the addresses handed out are
- * those of the very fields bucket_alloc and free_one use, so a binding's
- * hit path and C's stay one cache. */
+ * those of the very fields owner_alloc and owner_free_current use, so a
+ * binding's hit path and C's stay one cache. */
 size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len)
 {
     if (a == NULL) return 0;
@@ -881,19 +1323,17 @@ size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len)
     header[SM_LAYOUT_STRIDE_LOG2] = a->stride_log2;
     header[SM_LAYOUT_BUCKET_COUNT] = a->bucket_count;
     header[SM_LAYOUT_MARK_USED] = SM_BLOCK_USED;
-    header[SM_LAYOUT_MARK_FREE] = SM_BLOCK_FREE_MARK;
     for (size_t j = 0; j < SM_LAYOUT_HEADER && j < len; ++j) out[j] = header[j];
     for (uint32_t i = 0; i < a->bucket_count; ++i) {
         sm_bucket *b = &a->buckets[i];
         sm_cache_bucket *cb = &c->b[i];
         uint64_t v[SM_LAYOUT_BUCKET] = { 0 };
-        v[SM_LAYOUT_COUNT] = (uint64_t)(uintptr_t)&cb->count;
-        v[SM_LAYOUT_SLOTS] = (uint64_t)(uintptr_t)cb->slots;
-        v[SM_LAYOUT_CAPACITY] = cb->capacity;
+        v[SM_LAYOUT_HEAD] = (uint64_t)(uintptr_t)&cb->head;
+        v[SM_LAYOUT_CUR_LO] = (uint64_t)(uintptr_t)&cb->cur_lo;
+        v[SM_LAYOUT_CUR_HI] = (uint64_t)(uintptr_t)&cb->cur_hi;
         v[SM_LAYOUT_DATA] = (uint64_t)(uintptr_t)b->data;
         v[SM_LAYOUT_BLOCK_SIZE] = b->block_size;
         v[SM_LAYOUT_SIDE] = (uint64_t)(uintptr_t)b->side;
-        v[SM_LAYOUT_BUMPED] = (uint64_t)(uintptr_t)&b->bumped;
         v[SM_LAYOUT_MAGIC] = b->magic;
         v[SM_LAYOUT_UNITS] = b->units;
         v[SM_LAYOUT_HITS] = (uint64_t)(uintptr_t)&cb->hits;
@@ -906,55 +1346,30 @@ size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len)
 
 /* ---- public API: allocation -------------------------------------------- */
 
-/* Slow half of bucket_alloc: refill an empty cache (half its capacity, one
- * CAS), or take one block without a cache. NULL when the bucket is
- * exhausted. Kept out of line so the hit path needs few registers. */
-NALLOC_NOINLINE static void *bucket_alloc_slow(struct sm_allocator_s *a, sm_cache *c, uint32_t i)
+/* Threads without a cache share the bucket's `shared` owner, one at a time. */
+NALLOC_NOINLINE static void *bucket_alloc_uncached(sm_bucket *b)
+{
+    sm_mutex_lock(&b->lock);
+    void *p = owner_alloc(b, &b->shared);
+    sm_mutex_unlock(&b->lock);
+    return p;
+}
+
+/* A block of bucket i, through the calling thread's cache or the bucket's
+ * shared owner; NULL when the bucket is exhausted. */
+static void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
 {
     sm_bucket *b = &a->buckets[i];
-    uint32_t k;
-    if (c != NULL) {
-        sm_cache_bucket *cb = &c->b[i];
-        uint32_t n = cache_fill(a, cb, i, (cb->capacity + 1) >> 1);
-        if (n == 0) return NULL;
-        k = slot_get(cb->slots, n - 1);
-        atomic_store_explicit(&cb->count, n - 1, memory_order_relaxed);
-        ctr_inc_owner(&cb->misses);
-    } else {
-        _Atomic uint32_t one;
-        if (bucket_take(b, &one, 1) == 0) return NULL;
-        k = atomic_load_explicit(&one, memory_order_relaxed);
-        ctr_add_shared(&b->global_hits, 1);
-    }
-    side_set(b, k, SM_BLOCK_USED);
-    return block_ptr(b, k);
-}
-
-/* A block of bucket i: the hit path pops the thread cache's stack with
- * plain (relaxed) accesses and marks the block USED. */
-static inline void *bucket_alloc(struct sm_allocator_s *a, uint32_t i)
-{
     sm_cache *c = cache_of(a);
-    if (NALLOC_LIKELY(c != NULL)) {
-        sm_cache_bucket *cb = &c->b[i];
-        uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-        if (NALLOC_LIKELY(n != 0)) {
-            sm_bucket *b = &a->buckets[i];
-            uint32_t k = slot_get(cb->slots, n - 1);
-            atomic_store_explicit(&cb->count, n - 1, memory_order_relaxed);
-            ctr_inc_owner(&cb->hits);
-            side_set(b, k, SM_BLOCK_USED);
-            return block_ptr(b, k);
-        }
-    }
-    return bucket_alloc_slow(a, c, i);
+    return c == NULL ? bucket_alloc_uncached(b) : owner_alloc(b, &c->b[i]);
 }
 
-void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
+/* Everything but a cache hit: refills, threads without a cache, the
+ * fallback, invalid requests (i is bucket_select's answer). */
+NALLOC_NOINLINE static void *malloc_slow(struct sm_allocator_s *a, size_t bytes,
+                                         size_t alignment, int32_t i)
 {
-    if (NALLOC_UNLIKELY(a == NULL)) return NULL;
-    int32_t i = bucket_select(a, bytes, &alignment);
-    if (NALLOC_LIKELY(i >= 0)) {
+    if (i >= 0) {
         void *p = bucket_alloc(a, (uint32_t)i);
         if (NALLOC_LIKELY(p != NULL)) return p;
         ctr_add_shared(&a->buckets[i].fallbacks, 1);
@@ -964,43 +1379,61 @@ void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
     return fallback_alloc(a, bytes, alignment);
 }
 
-/* Claims block k for freeing: the CAS USED -> FREE_MARK fails on a block
- * that is already free (double free, or the loser of two racing frees), and
- * then nothing has been changed. Every free path goes through here so that
- * exactly one of any number of racing frees of a block wins. */
-static inline bool block_claim(sm_bucket *b, uint32_t k)
+/* The hit path pops the current span's local list with plain (relaxed)
+ * accesses and marks the block USED; everything else is malloc_slow's. */
+void *sm_malloc(sm_allocator a, size_t bytes, size_t alignment)
 {
-    uint32_t expected = SM_BLOCK_USED;
-    SM_HOOK(SM_HOOK_CLAIM_WINDOW);
-    return atomic_compare_exchange_strong_explicit(&b->side[k], &expected, SM_BLOCK_FREE_MARK,
-                                                   memory_order_relaxed, memory_order_relaxed);
+    if (NALLOC_UNLIKELY(a == NULL)) return NULL;
+    int32_t i = bucket_select(a, bytes, &alignment);
+    sm_cache *c = cache_memo(a);
+    if (NALLOC_LIKELY(i >= 0 && c != NULL)) {
+        sm_cache_bucket *cb = &c->b[i];
+        uint32_t head = own_get(&cb->head);
+        if (NALLOC_LIKELY(head != 0)) {
+            ctr_inc_owner(&cb->hits);
+            return owner_take(&a->buckets[i], cb, head);
+        }
+    }
+    return malloc_slow(a, bytes, alignment, i);
 }
 
-/* The one free path for a single pointer. */
+/* The one free path for a single pointer: c is the caller's cache (NULL:
+ * none). Locally when c owns the block's span, else remotely. */
 static int free_one(struct sm_allocator_s *a, void *p, sm_cache *c)
 {
     uint32_t i, k;
     int where = locate(a, p, &i, &k);
-    if (NALLOC_LIKELY(where > 0)) {
-        sm_bucket *b = &a->buckets[i];
-        if (!block_claim(b, k)) return SM_ERR_DOUBLE_FREE;
-        if (c != NULL) {
-            cache_free(a, c, i, k);
-        } else {
-            bucket_push(b, k, k);
-            ctr_add_shared(&b->frees, 1);
-        }
-        return SM_OK;
-    }
+    if (NALLOC_LIKELY(where > 0)) return block_free(&a->buckets[i], c ? &c->b[i] : NULL, k);
     if (where == 0) return SM_ERR_NOT_OWNED;
     return fallback_release(a, p) ? SM_OK : SM_ERR_NOT_OWNED;
 }
 
+NALLOC_NOINLINE static int free_slow(struct sm_allocator_s *a, void *p)
+{
+    return free_one(a, p, cache_of(a));
+}
+
+/* The hit path: a block of the current span of the calling thread's cache
+ * goes onto its list after the claim; everything else is free_slow's. */
 int sm_free_checked(sm_allocator a, void *p)
 {
     if (p == NULL) return SM_OK;
     if (a == NULL) return SM_ERR_NOT_OWNED;
-    return free_one(a, p, cache_of(a));
+    uintptr_t off = (uintptr_t)p - a->base; /* wraps for p < base */
+    sm_cache *c = cache_memo(a);
+    if (NALLOC_LIKELY(off < a->data_span && c != NULL)) {
+        uint32_t i = (uint32_t)(off >> a->stride_log2);
+        uintptr_t in = off & (((uintptr_t)1 << a->stride_log2) - 1);
+        sm_bucket *b = &a->buckets[i];
+        uint64_t n = (uint64_t)(in >> 4);
+        uint32_t k = sm_div_exact(n, b->magic);
+        sm_cache_bucket *cb = &c->b[i];
+        uint32_t lo = own_get(&cb->cur_lo);
+        if (NALLOC_LIKELY((in & (SM_BLOCK_GRANULE - 1)) == 0 && (uint64_t)k * b->units == n &&
+                          k - lo < own_get(&cb->cur_hi) - lo))
+            return owner_free_current(b, cb, k);
+    }
+    return free_slow(a, p);
 }
 
 void sm_free(sm_allocator a, void *p)
@@ -1017,44 +1450,10 @@ size_t sm_free_batch_checked(sm_allocator a, void **ptrs, size_t count)
         return refused;
     }
     sm_cache *c = cache_of(a);
-    if (c != NULL) {
-        for (size_t j = 0; j < count; ++j) {
-            if (ptrs[j] == NULL) continue;
-            if (free_one(a, ptrs[j], c) == SM_OK) ptrs[j] = NULL;
-            else ++refused;
-        }
-        return refused;
-    }
-    /* Uncached: chain the blocks per bucket through the side table, then
-     * one push per bucket. */
-    uint32_t first[SM_MAX_BUCKETS], last[SM_MAX_BUCKETS], n[SM_MAX_BUCKETS];
-    memset(n, 0, sizeof n);
     for (size_t j = 0; j < count; ++j) {
-        void *p = ptrs[j];
-        uint32_t i, k;
-        if (p == NULL) continue;
-        int where = locate(a, p, &i, &k);
-        if (where > 0) {
-            sm_bucket *b = &a->buckets[i];
-            if (!block_claim(b, k)) {
-                ++refused;
-                continue;
-            }
-            if (n[i] == 0) last[i] = k;
-            else side_set(b, k, first[i] + 1);
-            first[i] = k;
-            n[i]++;
-            ptrs[j] = NULL;
-        } else if (where < 0 && fallback_release(a, p)) {
-            ptrs[j] = NULL;
-        } else {
-            ++refused;
-        }
-    }
-    for (uint32_t i = 0; i < a->bucket_count; ++i) {
-        if (n[i] == 0) continue;
-        bucket_push(&a->buckets[i], first[i], last[i]);
-        ctr_add_shared(&a->buckets[i].frees, n[i]);
+        if (ptrs[j] == NULL) continue;
+        if (free_one(a, ptrs[j], c) == SM_OK) ptrs[j] = NULL;
+        else ++refused;
     }
     return refused;
 }
@@ -1131,6 +1530,15 @@ size_t sm_max_block_size(sm_allocator a)
 
 /* ---- statistics and checks --------------------------------------------- */
 
+/* Blocks of bucket b handed out at least once: the spans' fresh counts. */
+static uint64_t bucket_touched(sm_bucket *b)
+{
+    uint32_t claimed = atomic_load_explicit(&b->spans_claimed, memory_order_acquire);
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < claimed && s < b->nspans; ++s) n += own_get(&b->spans[s].fresh);
+    return n;
+}
+
 void sm_get_stats(sm_allocator a, sm_stats *out)
 {
     if (out == NULL) return;
@@ -1144,9 +1552,10 @@ void sm_get_stats(sm_allocator a, sm_stats *out)
         sm_bucket_stats *s = &out->buckets[i];
         s->block_size = b->block_size;
         s->blocks_total = b->nblocks;
-        s->blocks_touched = atomic_load_explicit(&b->bumped, memory_order_relaxed);
+        s->blocks_touched = bucket_touched(b);
         s->cache_hits = ctr_get(&b->cache_hits);
-        s->global_hits = ctr_get(&b->global_hits);
+        s->global_hits = ctr_get(&b->global_hits) + ctr_get(&b->shared.hits) +
+                         ctr_get(&b->shared.misses);
         s->fallbacks = ctr_get(&b->fallbacks);
         frees[i] = ctr_get(&b->frees);
     }
@@ -1154,7 +1563,9 @@ void sm_get_stats(sm_allocator a, sm_stats *out)
         out->thread_caches++;
         for (uint32_t i = 0; i < a->bucket_count; ++i) {
             sm_cache_bucket *cb = &c->b[i];
-            out->buckets[i].blocks_cached += atomic_load_explicit(&cb->count, memory_order_relaxed);
+            uint64_t cached = owner_cached(cb);
+            /* a racing snapshot may be off; never report a wrapped count */
+            if (cached <= a->buckets[i].nblocks) out->buckets[i].blocks_cached += cached;
             out->buckets[i].cache_hits += ctr_get(&cb->hits);
             out->buckets[i].global_hits += ctr_get(&cb->misses);
             frees[i] += ctr_get(&cb->frees);
@@ -1173,66 +1584,167 @@ void sm_get_stats(sm_allocator a, sm_stats *out)
     out->fallback_allocs = ctr_get(&a->fallback_allocs);
 }
 
-/* Broken invariants of bucket i, whose blocks [0, bumped) are walked (a
- * snapshot: bumped only grows). Caller holds sm_registry. Reads only: other
- * threads may be running on the bucket, so every shared word is read with
- * an atomic load and nothing shared is written; duplicates among the cached
- * blocks are found with `seen`, a private bitmap of at least bumped bits. */
-static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint32_t bumped,
-                        uint64_t in_use_stat, uint64_t *seen)
+/* The walk of one bucket by sm_check: `seen` marks every block met on a
+ * list (a private bitmap of nblocks bits), spans_seen every span met on a
+ * ring or the pool. Reads only, every shared word with an atomic load; a
+ * view torn by running threads is counted, never followed out of bounds. */
+typedef struct check_walk {
+    sm_bucket *b;
+    uint32_t claimed;
+    uint64_t *seen;
+    uint64_t *spans_seen;
+    uint64_t listed; /* blocks met on lists */
+    int bad;
+} check_walk;
+
+static bool bit_test_set(uint64_t *bits, uint32_t j)
+{
+    uint64_t bit = (uint64_t)1 << (j & 63);
+    bool was = (bits[j >> 6] & bit) != 0;
+    bits[j >> 6] |= bit;
+    return was;
+}
+
+/* Walks a free list of span s; its length, or counts it broken (a link out
+ * of the span's handed-out blocks, a block met twice, a mark or USED). */
+static uint32_t check_list(check_walk *w, uint32_t s, uint32_t link)
+{
+    sm_bucket *b = w->b;
+    uint32_t first = span_first(b, s), fresh = own_get(&b->spans[s].fresh), n = 0;
+    if (fresh > span_capacity(b, s)) fresh = span_capacity(b, s); /* stay in the bitmap */
+    while (link != 0) {
+        uint32_t k = link - 1;
+        if (k - first >= fresh || bit_test_set(w->seen, k)) {
+            w->bad++;
+            break;
+        }
+        n++;
+        link = side_get(b, k);
+        if (link == SM_BLOCK_USED || link == SM_BLOCK_FREE_MARK) {
+            w->bad++;
+            break;
+        }
+    }
+    w->listed += n;
+    return n;
+}
+
+/* A span met on a ring or on the pool: a claimed span, met once. */
+static bool check_span_once(check_walk *w, uint32_t s)
+{
+    if (s >= w->claimed || bit_test_set(w->spans_seen, s)) {
+        w->bad++;
+        return false;
+    }
+    return true;
+}
+
+/* The remote list and (unless current) the local list of span s. */
+static uint32_t check_span_lists(check_walk *w, uint32_t s, bool current)
+{
+    sm_span *sp = &w->b->spans[s];
+    if (own_get(&sp->fresh) > span_capacity(w->b, s)) w->bad++;
+    uint64_t remote = atomic_load_explicit(&sp->remote, memory_order_relaxed);
+    if (check_list(w, s, (uint32_t)remote) != (uint32_t)(remote >> 32)) w->bad++;
+    if (current) {
+        if (own_get(&sp->local) != 0 || own_get(&sp->local_count) != 0) w->bad++;
+        return 0;
+    }
+    uint32_t n = check_list(w, s, own_get(&sp->local));
+    if (n != own_get(&sp->local_count)) w->bad++;
+    return n;
+}
+
+/* Owner cb's ring, current span and head; the blocks on its local lists
+ * must match its counters. */
+static void check_owner(check_walk *w, sm_cache_bucket *cb)
+{
+    sm_bucket *b = w->b;
+    uint32_t cur = own_get(&cb->cur), n = own_get(&cb->nowned), steps = 0;
+    uint64_t local = 0;
+    bool cur_met = false, closed = false;
+    uint32_t start = own_get(&cb->ring);
+    if ((start == 0) != (n == 0)) w->bad++;
+    for (uint32_t r = start; r != 0 && steps < n; ++steps) {
+        uint32_t s = r - 1;
+        if (!check_span_once(w, s)) break;
+        sm_span *sp = &b->spans[s];
+        if (atomic_load_explicit(&sp->owner, memory_order_relaxed) != owner_token(cb)) w->bad++;
+        uint32_t next = own_get(&sp->next);
+        if (next == 0 || next - 1 >= w->claimed || own_get(&b->spans[next - 1].prev) != r) {
+            w->bad++;
+            break;
+        }
+        bool is_cur = r == cur;
+        cur_met |= is_cur;
+        local += check_span_lists(w, s, is_cur);
+        r = next;
+        if (r == start) {
+            steps++;
+            closed = true;
+            break;
+        }
+    }
+    if (n != 0 && (!closed || steps != n)) w->bad++;
+    if (cur != 0) {
+        uint32_t s = cur - 1;
+        if (!cur_met || own_get(&cb->cur_lo) != span_first(b, s) ||
+            own_get(&cb->cur_hi) != span_first(b, s) + own_get(&b->spans[s].fresh))
+            w->bad++;
+        else
+            local += check_list(w, s, own_get(&cb->head));
+    } else if (own_get(&cb->head) != 0 || own_get(&cb->cur_hi) != own_get(&cb->cur_lo)) {
+        w->bad++;
+    }
+    if (local != owner_cached(cb)) w->bad++;
+    uint32_t pend = own_get(&cb->pend_span);
+    if (pend == 0) {
+        if (own_get(&cb->pend_head) != 0 || own_get(&cb->pend_count) != 0) w->bad++;
+    } else if (pend - 1 >= w->claimed ||
+               check_list(w, pend - 1, own_get(&cb->pend_head)) != own_get(&cb->pend_count) ||
+               own_get(&cb->pend_count) >= SM_REMOTE_BATCH) {
+        w->bad++;
+    }
+}
+
+/* Broken invariants of bucket i. Caller holds sm_registry and the bucket
+ * lock (so the pool and the shared owner hold still). */
+static int check_bucket(struct sm_allocator_s *a, uint32_t i, uint32_t claimed,
+                        uint64_t in_use_stat, uint64_t *seen, uint64_t *spans_seen)
 {
     sm_bucket *b = &a->buckets[i];
-    int bad = 0;
-    if (bumped > b->nblocks) return 1;
-    memset(seen, 0, ((size_t)bumped + 63) / 64 * sizeof *seen);
-    uint64_t used = 0, marked = 0, linked = 0;
-    for (uint32_t k = 0; k < bumped; ++k) {
-        uint32_t v = side_get(b, k);
-        if (v == SM_BLOCK_USED) used++;
-        else if (v == SM_BLOCK_FREE_MARK) marked++;
-        else if (v <= bumped) linked++;
-        else bad++; /* a link to a block never handed out, or garbage */
+    check_walk w = {b, claimed, seen, spans_seen, 0, 0};
+    if (claimed > b->nspans) return 1;
+    size_t blocks = (size_t)claimed << b->span_shift;
+    if (blocks > b->nblocks) blocks = b->nblocks;
+    memset(seen, 0, (blocks + 63) / 64 * sizeof *seen);
+    memset(spans_seen, 0, ((size_t)b->nspans + 63) / 64 * sizeof *spans_seen);
+    for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next) check_owner(&w, &c->b[i]);
+    check_owner(&w, &b->shared);
+    uint32_t steps = 0;
+    for (uint32_t r = own_get(&b->pool); r != 0; r = own_get(&b->spans[r - 1].next)) {
+        if (!check_span_once(&w, r - 1) || ++steps > w.claimed) break;
+        if (atomic_load_explicit(&b->spans[r - 1].owner, memory_order_relaxed) != 0) w.bad++;
+        (void)check_span_lists(&w, r - 1, false);
     }
-    /* The global list: links only, no cycle (at most `linked` steps). */
-    uint64_t steps = 0;
-    for (uint32_t link = (uint32_t)atomic_load_explicit(&b->head, memory_order_relaxed);
-         link != 0;) {
-        if (link > bumped || ++steps > linked) {
-            bad++;
-            break;
-        }
-        uint32_t v = side_get(b, link - 1);
-        if (v == SM_BLOCK_USED || v == SM_BLOCK_FREE_MARK) {
-            bad++;
-            break;
-        }
-        link = v;
-    }
-    if (steps != linked) bad++;
-    /* Caches: every slot a distinct FREE_MARK block. */
-    uint64_t cached = 0;
-    for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next) {
-        sm_cache_bucket *cb = &c->b[i];
-        uint32_t n = atomic_load_explicit(&cb->count, memory_order_relaxed);
-        if (n > cb->capacity) {
-            bad++;
-            n = cb->capacity;
-        }
-        for (uint32_t s = 0; s < n; ++s) {
-            uint32_t k = slot_get(cb->slots, s);
-            uint64_t bit = (uint64_t)1 << (k & 63);
-            if (k >= bumped || side_get(b, k) != SM_BLOCK_FREE_MARK || (seen[k >> 6] & bit)) {
-                bad++;
-                continue;
-            }
-            seen[k >> 6] |= bit;
-            cached++;
+    /* every claimed span met; every handed-out block USED or listed */
+    uint64_t used = 0, touched = 0, free_words = 0;
+    for (uint32_t s = 0; s < w.claimed; ++s) {
+        if (!bit_test_set(spans_seen, s)) w.bad++;
+        uint32_t first = span_first(b, s), fresh = own_get(&b->spans[s].fresh);
+        if (fresh > span_capacity(b, s)) continue;
+        touched += fresh;
+        for (uint32_t k = first; k < first + fresh; ++k) {
+            uint32_t v = side_get(b, k);
+            if (v == SM_BLOCK_USED) used++;
+            else free_words++;
         }
     }
-    if (cached != marked) bad++;
-    if (used != in_use_stat) bad++;
-    return bad;
+    if (free_words != w.listed || used + w.listed != touched) w.bad++;
+    if (used != in_use_stat) w.bad++;
+    return w.bad;
 }
+
 
 /* Broken invariants of the fallback map (see sm_fb_map). */
 static int check_fallback(struct sm_allocator_s *a)
@@ -1254,27 +1766,42 @@ static int check_fallback(struct sm_allocator_s *a)
     return bad;
 }
 
+
 int sm_check(sm_allocator a)
 {
     if (a == NULL) return 1;
     sm_stats st;
     sm_get_stats(a, &st);
-    uint32_t bumped[SM_MAX_BUCKETS], most = 0;
+    size_t most = 0, most_spans = 0;
+    uint32_t claimed[SM_MAX_BUCKETS];
     for (uint32_t i = 0; i < a->bucket_count; ++i) {
-        bumped[i] = atomic_load_explicit(&a->buckets[i].bumped, memory_order_relaxed);
-        if (bumped[i] <= a->buckets[i].nblocks && bumped[i] > most) most = bumped[i];
+        sm_bucket *b = &a->buckets[i];
+        claimed[i] = atomic_load_explicit(&b->spans_claimed, memory_order_acquire);
+        size_t blocks = claimed[i] > b->nspans ? b->nblocks : (size_t)claimed[i] << b->span_shift;
+        if (blocks > b->nblocks) blocks = b->nblocks;
+        if (blocks > most) most = blocks;
+        if (b->nspans > most_spans) most_spans = b->nspans;
     }
-    uint64_t *seen = (uint64_t *)malloc(((size_t)most + 64) / 64 * sizeof *seen);
-    if (seen == NULL) return SM_CHECK_NO_MEMORY;
+    uint64_t *seen = (uint64_t *)malloc((most + 64) / 64 * sizeof *seen);
+    uint64_t *spans_seen = (uint64_t *)malloc((most_spans + 64) / 64 * sizeof *spans_seen);
+    if (seen == NULL || spans_seen == NULL) {
+        free(seen);
+        free(spans_seen);
+        return SM_CHECK_NO_MEMORY;
+    }
     int bad = 0;
     sm_mutex_lock(&sm_registry);
-    for (uint32_t i = 0; i < a->bucket_count; ++i)
-        bad += check_bucket(a, i, bumped[i], st.buckets[i].blocks_in_use, seen);
+    for (uint32_t i = 0; i < a->bucket_count; ++i) {
+        sm_mutex_lock(&a->buckets[i].lock);
+        bad += check_bucket(a, i, claimed[i], st.buckets[i].blocks_in_use, seen, spans_seen);
+        sm_mutex_unlock(&a->buckets[i].lock);
+    }
     for (sm_cache *c = a->caches; c != NULL; c = c->alloc_next)
         if (c->alloc != a || c->alloc_id != a->id ||
             atomic_load_explicit(&c->orphaned, memory_order_relaxed))
             bad++;
     sm_mutex_unlock(&sm_registry);
     free(seen);
+    free(spans_seen);
     return bad + check_fallback(a);
 }

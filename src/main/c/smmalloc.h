@@ -1,5 +1,10 @@
-/* smmalloc: a small-block bucket allocator with lock-free free lists and
- * per-thread caches, after smmalloc (Sergey Makeev) and its C# binding.
+/* smmalloc: a small-block bucket allocator after smmalloc (Sergey Makeev)
+ * and its C# binding, whose buckets are cut into thread-owned spans with a
+ * local and a remote free list each (free-list sharding, as mimalloc's
+ * pages): a thread allocates from and frees into its own spans without a
+ * locked instruction except the one compare-and-swap that makes double
+ * frees exact, and a block freed by another thread travels home on its
+ * span's remote list. smmalloc.c's header comment has the design.
  *
  * THREAD-SAFETY CONTRACT
  *  - sm_allocator_create may be called from any thread at any time.
@@ -16,7 +21,23 @@
  *    its caches gives their blocks back to the allocators automatically.
  *  - A block may be freed by any thread, not only the one that allocated it;
  *    the caller must make the allocation happen-before the free (as with
- *    malloc: hand the pointer over through a mutex, an atomic, ...).
+ *    malloc: hand the pointer over through a mutex, an atomic, ...). A free
+ *    by a thread that does not own the block's span is a remote free: one
+ *    CAS to claim the block, one to push it on the span's remote list (a
+ *    thread with a cache pushes up to 32 frees to one span at once, and
+ *    pushes what it holds back whenever it refills, frees to another span
+ *    or retires its cache); the owner takes the list back when it runs out
+ *    of blocks.
+ *  - Threads without a cache (any number at once) share one owner per
+ *    bucket: their allocations take the bucket's lock, their frees are
+ *    remote frees (lock-free). A thread's cache keeps the spans it owns
+ *    until it is destroyed or its thread ends; the spans then go to the
+ *    bucket's pool, lists intact, and other threads adopt them. A span that
+ *    is not a cache's current one goes back to the pool as soon as all its
+ *    blocks are freed to it locally; blocks freed remotely wait on their
+ *    span's remote list until the owner refills (an idle cache holds its
+ *    spans). When a bucket looks exhausted to a cache, the free spans of the
+ *    threads without a cache are moved to the pool first.
  *  - sm_check and sm_get_stats may be called at any time. sm_check only
  *    reads, so it never disturbs other threads, but its answer is only
  *    meaningful while no other thread is using the allocator (quiescent):
@@ -89,18 +110,21 @@ sm_allocator sm_allocator_create(size_t bucket_count, size_t bucket_size_bytes);
  * NULL is ignored. See the contract above for the caches of other threads. */
 void sm_allocator_destroy(sm_allocator a);
 
-/* Gives the calling thread a cache for `a` holding, per bucket, up to
- * max(1, cache_bytes_per_bucket / block size) free blocks (never more than
- * the bucket has), prefilled according to `warmup`. An existing cache of
+/* Gives the calling thread a cache for `a`: per bucket, the spans this
+ * thread owns. n = max(1, cache_bytes_per_bucket / block size), at most a
+ * span's blocks, sets how many never-used blocks are prepared at a time:
+ * (n + 1) / 2 per refill, n (SM_CACHE_HOT) or n / 2 (SM_CACHE_WARM) at
+ * creation, none (SM_CACHE_COLD); a cache may hold more free blocks than n
+ * (those of adopted spans, blocks freed back to it). An existing cache of
  * this thread for `a` is destroyed first; cache_bytes_per_bucket == 0 only
- * destroys it. Without a cache every call takes the shared lists. If memory
- * for the cache cannot be obtained the thread simply has no cache (see
- * sm_allocator_thread_cache_exists). */
+ * destroys it. Without a cache every call takes the bucket's shared owner.
+ * If memory for the cache cannot be obtained the thread simply has no cache
+ * (see sm_allocator_thread_cache_exists). */
 void sm_allocator_thread_cache_create(sm_allocator a, sm_cache_warmup warmup,
                                       size_t cache_bytes_per_bucket);
 
-/* Returns the calling thread's cached blocks for `a` to the shared lists and
- * frees the cache. No-op when the thread has none. */
+/* Gives the calling thread's spans for `a` to the buckets' pools (other
+ * threads adopt them) and frees the cache. No-op when the thread has none. */
 void sm_allocator_thread_cache_destroy(sm_allocator a);
 
 /* 1 when the calling thread has a cache for `a`, else 0. */
@@ -140,7 +164,7 @@ int sm_free_checked(sm_allocator a, void *p);
 
 /* Frees the valid pointers of ptrs[0..count), setting each freed entry to
  * NULL and leaving refused ones in place; returns how many were refused.
- * Blocks are returned to the shared lists with one CAS per bucket. */
+ * Each block is freed as by sm_free_checked. */
 size_t sm_free_batch_checked(sm_allocator a, void **ptrs, size_t count);
 
 /* 1 when p is a live bucket block or a live fallback block of `a`, else 0. */
@@ -154,11 +178,16 @@ size_t sm_max_block_size(sm_allocator a);  /* 16 * bucket_count, 0 for NULL */
 typedef struct sm_bucket_stats {
     uint64_t block_size;      /* 16*(i+1) */
     uint64_t blocks_total;    /* capacity of the bucket */
-    uint64_t blocks_touched;  /* blocks ever handed out (pages touched) */
+    uint64_t blocks_touched;  /* blocks ever prepared for handing out (a
+                                 cache prepares a few ahead); only these
+                                 can have touched pages */
     uint64_t blocks_in_use;   /* allocated and not yet freed */
-    uint64_t blocks_cached;   /* free, sitting in live thread caches */
+    uint64_t blocks_cached;   /* free, on the local lists of live thread
+                                 caches' spans (not counting remote frees
+                                 not yet taken home) */
     uint64_t cache_hits;      /* allocations served by a thread cache */
-    uint64_t global_hits;     /* allocations served by the shared bucket */
+    uint64_t global_hits;     /* allocations after a refill of a cache's
+                                 list, or by threads without a cache */
     uint64_t fallbacks;       /* allocations for this bucket that went to
                                  the fallback because it was exhausted */
 } sm_bucket_stats;
@@ -188,9 +217,9 @@ int sm_check(sm_allocator a);
  * A language binding whose calls into C are expensive (a JNI transition
  * costs more than a whole cached malloc) may run the hit path of the
  * calling thread's cache itself, with plain loads and stores on the
- * addresses below, and call sm_malloc / sm_free_checked only when the cache
- * is empty or full. nalloc's Java fast path (dev.nalloc.ThreadCache) does
- * exactly this; test_sm_unit.c runs the same protocol in C.
+ * addresses below, and call sm_malloc / sm_free_checked for everything
+ * else. nalloc's Java fast path (dev.nalloc.ThreadCache) does exactly this;
+ * test_sm_unit.c runs the same protocol in C.
  *
  * sm_thread_cache_layout fills out[0, min(len, need)) and returns need =
  * SM_LAYOUT_HEADER + bucket_count * SM_LAYOUT_BUCKET when the calling
@@ -200,46 +229,47 @@ int sm_check(sm_allocator a);
  * destroyed; only the owning thread may use them. Header, out[field]:
  *   BASE, DATA_SPAN, STRIDE_LOG2: address p is in bucket
  *     i = (p - BASE) >> STRIDE_LOG2 when p - BASE < DATA_SPAN (unsigned);
- *   BUCKET_COUNT; MARK_USED, MARK_FREE: the two state words below.
+ *   BUCKET_COUNT; MARK_USED: the state word of a live block.
  * Bucket i, out[SM_LAYOUT_HEADER + i * SM_LAYOUT_BUCKET + field]:
- *   COUNT (address of uint32_t), SLOTS (address of uint32_t[CAPACITY]),
- *   CAPACITY, DATA, BLOCK_SIZE, SIDE (address of uint32_t[] state words,
- *   one per block), BUMPED (address of uint32_t: blocks >= *BUMPED were
- *   never handed out and have no state word to touch), MAGIC, UNITS
- *   (BLOCK_SIZE / 16), HITS and FREES (addresses of uint64_t counters).
+ *   HEAD (address of uint32_t: the free list of the cache's current span,
+ *   a link = block index + 1, 0 = empty), CUR_LO and CUR_HI (addresses of
+ *   uint32_t: the current span's blocks handed out so far are the indices
+ *   [*CUR_LO, *CUR_HI); both 0 when there is none), DATA, BLOCK_SIZE, SIDE
+ *   (address of uint32_t[] state words, one per block: MARK_USED or a
+ *   link), MAGIC, UNITS (BLOCK_SIZE / 16), HITS and FREES (addresses of
+ *   uint64_t counters).
  * Hit path, owner thread only; every word is a C11 atomic that C accesses
  * relaxed, so plain aligned loads and stores (or release stores) match:
- *   malloc from bucket i: n = *COUNT; if n == 0 call sm_malloc instead;
- *     k = SLOTS[n-1]; *COUNT = n-1; *HITS += 1; SIDE[k] = MARK_USED;
+ *   malloc from bucket i: h = *HEAD; if h == 0 call sm_malloc instead;
+ *     k = h - 1; *HEAD = SIDE[k]; SIDE[k] = MARK_USED; *HITS += 1;
  *     the block is DATA + k * BLOCK_SIZE.
  *   free of p in bucket i: in = (p - BASE) & ((1 << STRIDE_LOG2) - 1);
  *     refuse unless in % 16 == 0; q = in / 16; k = (q * MAGIC) >> 32
- *     (exact division by UNITS); refuse unless k * UNITS == q and
- *     k < *BUMPED; if *COUNT == CAPACITY call sm_free_checked instead;
- *     else compare-and-swap SIDE[k] from MARK_USED to MARK_FREE (failure:
- *     double free, nothing changed); SLOTS[*COUNT] = k; *COUNT += 1;
- *     *FREES += 1. Addresses outside the buckets go to sm_free_checked
- *     (fallback blocks, foreign pointers).
- * Blocks in the cache stay the cache's: thread exit, cache destruction and
- * sm_check see them exactly as if C had cached them. */
+ *     (exact division by UNITS); refuse unless k * UNITS == q; unless
+ *     *CUR_LO <= k < *CUR_HI call sm_free_checked instead (a block of
+ *     another span: C frees it locally or remotely); else h = *HEAD and
+ *     compare-and-swap SIDE[k] from MARK_USED to h (failure: double free,
+ *     nothing changed); *HEAD = k + 1; *FREES += 1.
+ *     Addresses outside the buckets go to sm_free_checked (fallback blocks,
+ *     foreign pointers).
+ * The words are the cache's own: thread exit, cache destruction and
+ * sm_check see the blocks exactly as if C had moved them. */
 #define SM_LAYOUT_BASE 0
 #define SM_LAYOUT_DATA_SPAN 1
 #define SM_LAYOUT_STRIDE_LOG2 2
 #define SM_LAYOUT_BUCKET_COUNT 3
 #define SM_LAYOUT_MARK_USED 4
-#define SM_LAYOUT_MARK_FREE 5
 #define SM_LAYOUT_HEADER 8
-#define SM_LAYOUT_COUNT 0
-#define SM_LAYOUT_SLOTS 1
-#define SM_LAYOUT_CAPACITY 2
+#define SM_LAYOUT_HEAD 0
+#define SM_LAYOUT_CUR_LO 1
+#define SM_LAYOUT_CUR_HI 2
 #define SM_LAYOUT_DATA 3
 #define SM_LAYOUT_BLOCK_SIZE 4
 #define SM_LAYOUT_SIDE 5
-#define SM_LAYOUT_BUMPED 6
-#define SM_LAYOUT_MAGIC 7
-#define SM_LAYOUT_UNITS 8
-#define SM_LAYOUT_HITS 9
-#define SM_LAYOUT_FREES 10
+#define SM_LAYOUT_MAGIC 6
+#define SM_LAYOUT_UNITS 7
+#define SM_LAYOUT_HITS 8
+#define SM_LAYOUT_FREES 9
 #define SM_LAYOUT_BUCKET 12
 
 size_t sm_thread_cache_layout(sm_allocator a, uint64_t *out, size_t len);

@@ -591,11 +591,26 @@ static void test_cache_warmup(void)
         }
         for (size_t i = 0; i < 8; ++i) sm_free(a, p[i]);
         CHECK(sm_check(a) == 0);
-        /* re-creating replaces the cache; tiny caches hold one block */
+        /* re-creating replaces the cache: the old one's spans go to the
+         * pool, the new one adopts them whole (every free block), and a
+         * tiny cache on a fresh allocator carves one block */
         sm_allocator_thread_cache_create(a, SM_CACHE_HOT, 8);
         sm_get_stats(a, &st);
         CHECK(st.thread_caches == 1);
-        for (size_t i = 0; i < 8; ++i) CHECK(st.buckets[i].blocks_cached == 1);
+        for (size_t i = 0; i < 8; ++i) {
+            CHECK(st.buckets[i].blocks_in_use == 0 && st.buckets[i].blocks_touched >= 1);
+            CHECK(st.buckets[i].blocks_cached == st.buckets[i].blocks_touched);
+        }
+        CHECK(sm_check(a) == 0);
+        sm_allocator fresh = sm_allocator_create(8, MiB);
+        REQUIRE(fresh != NULL);
+        sm_allocator_thread_cache_create(fresh, SM_CACHE_HOT, 8);
+        sm_get_stats(fresh, &st);
+        for (size_t i = 0; i < 8; ++i)
+            CHECK(st.buckets[i].blocks_cached == 1 && st.buckets[i].blocks_touched == 1);
+        CHECK(sm_check(fresh) == 0);
+        sm_allocator_destroy(fresh);
+        sm_get_stats(a, &st);
         CHECK(sm_check(a) == 0);
         sm_allocator_thread_cache_create(a, SM_CACHE_HOT, 0); /* only destroys */
         CHECK(!sm_allocator_thread_cache_exists(a));
@@ -620,38 +635,219 @@ static void test_cache_warmup(void)
     sm_allocator_destroy(a); /* destroys this thread's cache too */
 }
 
-/* A cache of capacity 4 takes 100 frees: it flushes half at a time. */
-static void test_cache_overflow(void)
+static int ptr_order(const void *x, const void *y)
 {
+    uintptr_t a = (uintptr_t) * (void *const *)x, b = (uintptr_t) * (void *const *)y;
+    return a < b ? -1 : a > b;
+}
+
+typedef struct {
+    sm_allocator a;
+    size_t n;
+    int failures;
+} pool_taker;
+
+/* Without a cache: n blocks of bucket 0, none from the fallback, none
+ * twice, then freed again. */
+static void *take_from_pool(void *arg)
+{
+    pool_taker *job = (pool_taker *)arg;
+    void **q = (void **)malloc(job->n * sizeof *q);
+    if (q == NULL) {
+        job->failures++;
+        return NULL;
+    }
+    for (size_t j = 0; j < job->n; ++j) {
+        q[j] = sm_malloc(job->a, 16, 0);
+        if (sm_mbucket(job->a, q[j]) != 0) job->failures++;
+    }
+    qsort(q, job->n, sizeof *q, ptr_order);
+    for (size_t j = 1; j < job->n; ++j) job->failures += q[j] == q[j - 1];
+    for (size_t j = 0; j < job->n; ++j) job->failures += sm_free_checked(job->a, q[j]) != SM_OK;
+    free(q);
+    return NULL;
+}
+
+/* Hoarding is bounded by spans: a span that is not the cache's current one
+ * goes back to the bucket as soon as its last block comes back, so a thread
+ * that allocated three spans and a bit and freed everything keeps only its
+ * current span, and a thread without a cache then gets the three spans'
+ * blocks without touching new memory. */
+static void test_span_hoarding_bounded(void)
+{
+    enum { SPAN = 4096, EXTRA = 100, N = 3 * SPAN + EXTRA }; /* 16-byte blocks: 64 KiB spans */
     sm_allocator a = sm_allocator_create(2, MiB);
     REQUIRE(a != NULL);
-    sm_allocator_thread_cache_create(a, SM_CACHE_COLD, 64); /* 4 and 2 blocks */
-    void *p[100];
-    for (int j = 0; j < 100; ++j) {
+    sm_allocator_thread_cache_create(a, SM_CACHE_COLD, 64); /* carves 2 at a time */
+    void **p = (void **)malloc(N * sizeof *p);
+    REQUIRE(p != NULL);
+    for (int j = 0; j < N; ++j) {
         p[j] = sm_malloc(a, 16, 0);
+        REQUIRE(sm_mbucket(a, p[j]) == 0);
         pattern_fill(p[j], 16, (uint64_t)j);
-    }
-    for (int j = 0; j < 100; ++j) {
-        CHECK(pattern_ok(p[j], 16, (uint64_t)j));
-        sm_free(a, p[j]);
-        sm_stats st;
-        sm_get_stats(a, &st);
-        if (st.buckets[0].blocks_cached > 4) {
-            CHECK(st.buckets[0].blocks_cached <= 4);
-            break;
-        }
-    }
-    CHECK(sm_check(a) == 0);
-    CHECK(in_use_total(a) == 0);
-    /* the flushed blocks are found again, none twice */
-    for (int j = 0; j < 100; ++j) {
-        p[j] = sm_malloc(a, 16, 0);
-        for (int k = 0; k < j; ++k) CHECK(p[k] != p[j]);
     }
     sm_stats st;
     sm_get_stats(a, &st);
-    CHECK(st.buckets[0].blocks_touched <= 104);
-    for (int j = 0; j < 100; ++j) sm_free(a, p[j]);
+    uint64_t touched = st.buckets[0].blocks_touched;
+    CHECK(touched >= N && touched <= N + 2);
+    uint64_t most = 0;
+    for (int j = 0; j < N; ++j) {
+        CHECK(pattern_ok(p[j], 16, (uint64_t)j));
+        sm_free(a, p[j]);
+        if (j % 256 == 0 || j == N - 1) {
+            sm_get_stats(a, &st);
+            if (st.buckets[0].blocks_cached > most) most = st.buckets[0].blocks_cached;
+        }
+    }
+    sm_get_stats(a, &st);
+    CHECK(most <= SPAN + (touched - 3 * SPAN)); /* one full span + the current one */
+    CHECK(st.buckets[0].blocks_cached == touched - 3 * SPAN); /* only the current span */
+    CHECK(sm_check(a) == 0);
+    CHECK(in_use_total(a) == 0);
+    pool_taker job = {a, 3 * SPAN, 0};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, take_from_pool, &job) == 0);
+    pthread_join(t, NULL);
+    CHECK(job.failures == 0);
+    sm_get_stats(a, &st);
+    CHECK(st.buckets[0].blocks_touched == touched && st.buckets[0].fallbacks == 0);
+    /* the cache's own blocks are found again, none twice */
+    for (int j = 0; j < EXTRA; ++j) p[j] = sm_malloc(a, 16, 0);
+    qsort(p, EXTRA, sizeof *p, ptr_order);
+    for (int j = 1; j < EXTRA; ++j) CHECK(p[j] != p[j - 1]);
+    sm_get_stats(a, &st);
+    CHECK(st.buckets[0].blocks_touched == touched);
+    for (int j = 0; j < EXTRA; ++j) sm_free(a, p[j]);
+    CHECK(sm_check(a) == 0);
+    free(p);
+    sm_allocator_destroy(a);
+}
+
+typedef struct {
+    sm_allocator a;
+    size_t n;
+    int failures;
+} bucket_filler;
+
+/* With a cache: n blocks of bucket 0 (none from the fallback), then freed. */
+static void *fill_with_cache(void *arg)
+{
+    bucket_filler *job = (bucket_filler *)arg;
+    sm_allocator_thread_cache_create(job->a, SM_CACHE_COLD, 1024);
+    void **q = (void **)malloc(job->n * sizeof *q);
+    if (q == NULL) {
+        job->failures++;
+        return NULL;
+    }
+    for (size_t j = 0; j < job->n; ++j) {
+        q[j] = sm_malloc(job->a, 16, 0);
+        job->failures += sm_mbucket(job->a, q[j]) != 0;
+    }
+    for (size_t j = 0; j < job->n; ++j) job->failures += sm_free_checked(job->a, q[j]) != SM_OK;
+    free(q);
+    sm_allocator_thread_cache_destroy(job->a);
+    return NULL;
+}
+
+/* Threads without a cache allocate through the bucket's shared owner and
+ * free remotely; once they freed everything, a cache that finds the bucket
+ * dry takes the shared owner's free spans: the whole bucket is usable. */
+static void test_shared_owner_spans_return(void)
+{
+    enum { BLOCKS = 4 * 4096 }; /* 256 KiB of 16-byte blocks: four spans */
+    sm_allocator a = sm_allocator_create(1, BLOCKS * 16);
+    REQUIRE(a != NULL);
+    void **p = (void **)malloc(BLOCKS * sizeof *p);
+    REQUIRE(p != NULL);
+    for (int j = 0; j < BLOCKS; ++j) {
+        p[j] = sm_malloc(a, 16, 0);
+        CHECK(sm_mbucket(a, p[j]) == 0);
+    }
+    void *extra = sm_malloc(a, 16, 0); /* the bucket is dry: the fallback */
+    CHECK(extra != NULL && sm_mbucket(a, extra) == -1);
+    sm_free(a, extra);
+    for (int j = 0; j < BLOCKS; ++j) CHECK(sm_free_checked(a, p[j]) == SM_OK);
+    CHECK(sm_check(a) == 0);
+    bucket_filler job = {a, BLOCKS, 0};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, fill_with_cache, &job) == 0);
+    pthread_join(t, NULL);
+    CHECK(job.failures == 0);
+    sm_stats st;
+    sm_get_stats(a, &st);
+    /* only the one request made while the bucket was dry went elsewhere */
+    CHECK(st.buckets[0].fallbacks == 1 && st.buckets[0].blocks_in_use == 0);
+    CHECK(sm_check(a) == 0);
+    free(p);
+    sm_allocator_destroy(a);
+}
+
+static void wait_stage(_Atomic int *stage, int value);
+
+typedef struct {
+    sm_allocator a;
+    void **p;
+    int n;
+    _Atomic int stage;
+    int failures;
+} remote_batcher;
+
+/* With a cache, frees n blocks of the main thread's span (remote frees,
+ * held on this cache's pending chain), refuses a second free of one of
+ * them, waits, then retires its cache (the chain goes home). */
+static void *free_remotely_batched(void *arg)
+{
+    remote_batcher *job = (remote_batcher *)arg;
+    sm_allocator_thread_cache_create(job->a, SM_CACHE_COLD, 1024);
+    for (int j = 0; j < job->n; ++j) job->failures += sm_free_checked(job->a, job->p[j]) != SM_OK;
+    job->failures += sm_free_checked(job->a, job->p[0]) != SM_ERR_DOUBLE_FREE;
+    job->failures += sm_owns(job->a, job->p[1]) != 0;
+    atomic_store_explicit(&job->stage, 1, memory_order_release);
+    wait_stage(&job->stage, 2);
+    sm_allocator_thread_cache_destroy(job->a);
+    return NULL;
+}
+
+/* Remote frees of a thread with a cache are batched per span: refused as
+ * double frees at once, counted at once, seen by sm_check on the way, and
+ * home once the freeing cache retires: the owner gets every one back
+ * without carving. */
+static void test_remote_frees_batched(void)
+{
+    enum { N = 20, FREED = 8 };
+    sm_allocator a = sm_allocator_create(1, 4096); /* one span of 256 blocks */
+    REQUIRE(a != NULL);
+    sm_allocator_thread_cache_create(a, SM_CACHE_COLD, 64); /* carves 2 at a time */
+    void *p[N];
+    for (int j = 0; j < N; ++j) p[j] = sm_malloc(a, 16, 0);
+    remote_batcher job = {a, p, FREED, 0, 0};
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, free_remotely_batched, &job) == 0);
+    wait_stage(&job.stage, 1);
+    CHECK(in_use_total(a) == N - FREED);
+    CHECK(sm_check(a) == 0); /* the pending chain is walked and counted */
+    atomic_store_explicit(&job.stage, 2, memory_order_release);
+    pthread_join(t, NULL);
+    CHECK(job.failures == 0);
+    CHECK(sm_check(a) == 0);
+    sm_stats st;
+    sm_get_stats(a, &st);
+    uint64_t touched = st.buckets[0].blocks_touched;
+    /* every free block the owner holds or gets home: touched - live */
+    int back = (int)(touched - (N - FREED));
+    void *got[256];
+    REQUIRE(back > 0 && back <= 256);
+    for (int j = 0; j < back; ++j) got[j] = sm_malloc(a, 16, 0);
+    sm_get_stats(a, &st);
+    CHECK(st.buckets[0].blocks_touched == touched);
+    for (int j = 0; j < FREED; ++j) {
+        int found = 0;
+        for (int k = 0; k < back; ++k) found += got[k] == p[j];
+        CHECK(found == 1);
+    }
+    for (int j = 0; j < back; ++j) CHECK(sm_free_checked(a, got[j]) == SM_OK);
+    for (int j = FREED; j < N; ++j) CHECK(sm_free_checked(a, p[j]) == SM_OK);
+    CHECK(in_use_total(a) == 0);
     CHECK(sm_check(a) == 0);
     sm_allocator_destroy(a);
 }
@@ -867,22 +1063,22 @@ static uint64_t lv(const layout_view *v, uint32_t i, int field)
 
 static void *binding_malloc(const layout_view *v, uint32_t i)
 {
-    _Atomic uint32_t *count = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_COUNT);
-    uint32_t *slots = (uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SLOTS);
+    _Atomic uint32_t *head = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_HEAD);
     _Atomic uint32_t *side = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SIDE);
     _Atomic uint64_t *hits = (_Atomic uint64_t *)(uintptr_t)lv(v, i, SM_LAYOUT_HITS);
-    uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
-    if (n == 0) return NULL;
-    uint32_t k = slots[n - 1];
-    atomic_store_explicit(count, n - 1, memory_order_relaxed);
-    atomic_store_explicit(hits, atomic_load_explicit(hits, memory_order_relaxed) + 1,
+    uint32_t h = atomic_load_explicit(head, memory_order_relaxed);
+    if (h == 0) return NULL;
+    uint32_t k = h - 1;
+    atomic_store_explicit(head, atomic_load_explicit(&side[k], memory_order_relaxed),
                           memory_order_relaxed);
     atomic_store_explicit(&side[k], (uint32_t)v->w[SM_LAYOUT_MARK_USED], memory_order_relaxed);
+    atomic_store_explicit(hits, atomic_load_explicit(hits, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     return (char *)(uintptr_t)lv(v, i, SM_LAYOUT_DATA) + (size_t)k * lv(v, i, SM_LAYOUT_BLOCK_SIZE);
 }
 
 /* SM_OK, SM_ERR_DOUBLE_FREE / SM_ERR_NOT_OWNED (refused, nothing changed),
- * or 1: not handled here (outside the buckets, or the cache is full). */
+ * or 1: not handled here (outside the buckets, or not in the current span). */
 static int binding_free(const layout_view *v, void *p)
 {
     uint64_t off = (uint64_t)(uintptr_t)p - v->w[SM_LAYOUT_BASE];
@@ -893,21 +1089,20 @@ static int binding_free(const layout_view *v, void *p)
     if (in % 16 != 0) return SM_ERR_NOT_OWNED;
     uint64_t q = in / 16;
     uint64_t k = (q * lv(v, i, SM_LAYOUT_MAGIC)) >> 32;
-    _Atomic uint32_t *bumped = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_BUMPED);
-    if (k * lv(v, i, SM_LAYOUT_UNITS) != q ||
-        k >= atomic_load_explicit(bumped, memory_order_relaxed))
-        return SM_ERR_NOT_OWNED;
-    _Atomic uint32_t *count = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_COUNT);
-    uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
-    if (n == lv(v, i, SM_LAYOUT_CAPACITY)) return 1;
+    if (k * lv(v, i, SM_LAYOUT_UNITS) != q) return SM_ERR_NOT_OWNED;
+    uint32_t lo = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_CUR_LO),
+                                       memory_order_relaxed);
+    uint32_t hi = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_CUR_HI),
+                                       memory_order_relaxed);
+    if ((uint32_t)k - lo >= hi - lo) return 1;
+    _Atomic uint32_t *head = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_HEAD);
     _Atomic uint32_t *side = (_Atomic uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SIDE);
     uint32_t expected = (uint32_t)v->w[SM_LAYOUT_MARK_USED];
     if (!atomic_compare_exchange_strong_explicit(&side[k], &expected,
-                                                 (uint32_t)v->w[SM_LAYOUT_MARK_FREE],
+                                                 atomic_load_explicit(head, memory_order_relaxed),
                                                  memory_order_relaxed, memory_order_relaxed))
         return SM_ERR_DOUBLE_FREE;
-    ((uint32_t *)(uintptr_t)lv(v, i, SM_LAYOUT_SLOTS))[n] = (uint32_t)k;
-    atomic_store_explicit(count, n + 1, memory_order_relaxed);
+    atomic_store_explicit(head, (uint32_t)k + 1, memory_order_relaxed);
     _Atomic uint64_t *frees = (_Atomic uint64_t *)(uintptr_t)lv(v, i, SM_LAYOUT_FREES);
     atomic_store_explicit(frees, atomic_load_explicit(frees, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -928,7 +1123,11 @@ static void test_binding_layout(void)
     for (uint32_t i = 0; i < 8; ++i) {
         CHECK(lv(&v, i, SM_LAYOUT_BLOCK_SIZE) == 16 * (i + 1));
         CHECK(lv(&v, i, SM_LAYOUT_UNITS) == i + 1);
-        CHECK(lv(&v, i, SM_LAYOUT_CAPACITY) == 1024 / (16 * (i + 1)));
+        /* WARM: half of 1024 bytes' worth of blocks on the current list */
+        uint32_t lo = *(uint32_t *)(uintptr_t)lv(&v, i, SM_LAYOUT_CUR_LO);
+        uint32_t hi = *(uint32_t *)(uintptr_t)lv(&v, i, SM_LAYOUT_CUR_HI);
+        CHECK(hi - lo == 1024 / (16 * (i + 1)) / 2);
+        CHECK(*(uint32_t *)(uintptr_t)lv(&v, i, SM_LAYOUT_HEAD) == lo + 1);
     }
 
     /* Mixed traffic through both paths, with a live set: every block the
@@ -1096,7 +1295,9 @@ int main(void)
     RUN_TEST(test_free_batch);
     RUN_TEST(test_two_allocators_one_thread);
     RUN_TEST(test_cache_warmup);
-    RUN_TEST(test_cache_overflow);
+    RUN_TEST(test_span_hoarding_bounded);
+    RUN_TEST(test_shared_owner_spans_return);
+    RUN_TEST(test_remote_frees_batched);
     RUN_TEST(test_stats_counters);
     RUN_TEST(test_thread_exit_returns_cache);
     RUN_TEST(test_destroy_with_idle_foreign_cache);

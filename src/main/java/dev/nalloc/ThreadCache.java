@@ -11,13 +11,13 @@ import java.nio.ByteBuffer;
 /**
  * A {@link Smmalloc} thread cache, owned by one thread, with the allocator's fastest path:
  * {@link #malloc(long)} and {@link #free(long)} of bucket blocks run in Java, without a JNI call,
- * on the cache's own native stacks of free blocks.
+ * on the free list of the cache's current span.
  * <pre>{@code
  * try (ThreadCache cache = smmalloc.threadCache(4096, CacheWarmup.WARM)) {
  *     long p = cache.malloc(48);      // a few ns: no JNI transition
  *     ...
  *     cache.free(p);                  // or smmalloc.free(p), from any thread
- * }                                   // cached blocks go back to the shared lists
+ * }                                   // the cache's spans go back to the allocator
  * }</pre>
  * Threads made by {@link Smmalloc#threadFactory} get theirs from
  * {@link Smmalloc#currentThreadCache()}.
@@ -25,9 +25,10 @@ import java.nio.ByteBuffer;
  * <p><b>One cache, two doors.</b> This object and the C library share the thread's cache: a
  * block from {@code cache.malloc} may be freed with {@code smmalloc.free} (on any thread) and the
  * other way round, statistics and {@link Smmalloc#check()} see every block, and a thread that ends
- * without closing its cache loses nothing (the C thread-exit hook returns the blocks). Only the
- * empty and full ends of the cache cross into C: an empty cache is refilled with half its capacity
- * of blocks, a full one hands half back, each in one native call. Sizes above the largest bucket,
+ * without closing its cache loses nothing (the C thread-exit hook gives its spans back). Only the
+ * ends of the current span cross into C: an empty list is refilled (the span's remote frees, fresh
+ * blocks, another span) and a free of a block of another span is done by C (locally or as a
+ * remote free), each in one native call. Sizes above the largest bucket,
  * 0, blocks of other allocators' fallback and every call after the cache or allocator is closed go
  * through the allocator's ordinary JNI path with its ordinary checks.
  *
@@ -55,8 +56,8 @@ public final class ThreadCache implements AutoCloseable {
     private boolean closed;
 
     /*
-     * The C cache's layout (sm_thread_cache_layout): addresses of its counts, slots and counters
-     * and of the buckets' state words. null = no fast path: the cache is closed, was replaced or
+     * The C cache's layout (sm_thread_cache_layout): addresses of its current spans' list heads
+     * and ranges, its counters and the buckets' state words. null = no fast path: the cache is closed, was replaced or
      * destroyed through the allocator, or the fast path is off. Addresses are valid exactly while
      * the C cache lives; every path that destroys it first sets this to null, on the owner thread,
      * and the allocator's own close() is caught by the gate that every fast-path call enters.
@@ -71,7 +72,6 @@ public final class ThreadCache implements AutoCloseable {
     private long strideMask;
     private int bucketCount;
     private int markUsed;
-    private int markFree;
 
     ThreadCache(Smmalloc allocator, Thread owner) {
         this.allocator = allocator;
@@ -96,7 +96,6 @@ public final class ThreadCache implements AutoCloseable {
         strideMask = (1L << strideLog2) - 1;
         bucketCount = (int) l[SmmallocNative.SM_LAYOUT_BUCKET_COUNT];
         markUsed = (int) l[SmmallocNative.SM_LAYOUT_MARK_USED];
-        markFree = (int) l[SmmallocNative.SM_LAYOUT_MARK_FREE];
         layout = l;
     }
 
@@ -124,9 +123,10 @@ public final class ThreadCache implements AutoCloseable {
     }
 
     /**
-     * Whether {@link #malloc} and {@link #free} currently run in Java (no JNI call while the cache
-     * is neither empty nor full). False when the fast path is off on this JVM (by
-     * {@code -Ddev.nalloc.fastPath=false}, or on JDK 22+ where native access is denied), after
+     * Whether {@link #malloc} and {@link #free} currently run in Java (no JNI call while the current
+     * span's free list is not empty, and for blocks of the current span). False when the fast path
+     * is off on this JVM (by {@code -Ddev.nalloc.fastPath=false}, or on JDK 22+ where native access
+     * is denied), after
      * {@link #close()}, or after the thread's cache was destroyed or replaced through the
      * allocator ({@link Smmalloc#destroyThreadCache()}, {@link Smmalloc#createThreadCache}).
      *
@@ -155,22 +155,23 @@ public final class ThreadCache implements AutoCloseable {
         }
         long p = pop(l, SmmallocNative.SM_LAYOUT_HEADER + (int) bucket * SmmallocNative.SM_LAYOUT_BUCKET);
         leave();
-        // 0: the cache is empty; C refills it with half its capacity and returns one
+        // 0: the current span's list is empty; C refills it and returns one
         return p != 0 ? p : mallocSlow(size);
     }
 
-    /** The newest block of bucket {@code at}'s stack, or 0 when it is empty. Inside the gate. */
+    /** The head block of bucket {@code at}'s current list, or 0 when it is empty. Inside the gate. */
     private long pop(long[] l, int at) {
-        long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
-        int n = RawMemory.getInt(countAddress);
-        if (n == 0) {
+        long headAddress = l[at + SmmallocNative.SM_LAYOUT_HEAD];
+        int h = RawMemory.getInt(headAddress);
+        if (h == 0) {
             return 0;
         }
-        long k = RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) (n - 1) << 2)) & 0xFFFF_FFFFL;
-        RawMemory.putInt(countAddress, n - 1);
+        long k = (h & 0xFFFF_FFFFL) - 1;
+        long state = l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2);
+        RawMemory.putInt(headAddress, RawMemory.getInt(state)); // the next link
+        RawMemory.putInt(state, markUsed);
         long hits = l[at + SmmallocNative.SM_LAYOUT_HITS];
         RawMemory.putLong(hits, RawMemory.getLong(hits) + 1);
-        RawMemory.putInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed);
         return l[at + SmmallocNative.SM_LAYOUT_DATA] + k * l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
     }
 
@@ -211,8 +212,8 @@ public final class ThreadCache implements AutoCloseable {
     }
 
     /**
-     * Frees a block of the allocator, as {@link Smmalloc#free(long)}; bucket blocks go onto this
-     * cache without a JNI call while it is not full. The block may come from any thread's cache or
+     * Frees a block of the allocator, as {@link Smmalloc#free(long)}; blocks of the cache's current
+     * spans go onto their free lists without a JNI call. The block may come from any thread's cache or
      * from {@link Smmalloc#malloc}.
      *
      * @param address a live block of the allocator, or 0 (ignored)
@@ -236,30 +237,39 @@ public final class ThreadCache implements AutoCloseable {
             leave();
         }
         if (!pushed) {
-            freeSlow(address); // C hands half the cache back to the bucket, then takes this block
+            freeSlow(address); // a block of another span: C frees it locally or remotely
         }
     }
 
     /**
-     * Claims the block and puts it on its bucket's stack; false when the stack is full. Inside
-     * the gate.
+     * Claims a block of the current span and puts it on the span's free list; false when the block
+     * is not in the current span (C decides). Inside the gate.
      */
     private boolean push(long[] l, long offset, long address) {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
-        long countAddress = l[at + SmmallocNative.SM_LAYOUT_COUNT];
-        int n = RawMemory.getInt(countAddress);
-        if (n == (int) l[at + SmmallocNative.SM_LAYOUT_CAPACITY]) {
+        if (!inCurrentSpan(l, at, k)) {
             return false;
         }
-        if (!RawMemory.casInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, markFree)) {
+        long headAddress = l[at + SmmallocNative.SM_LAYOUT_HEAD];
+        int h = RawMemory.getInt(headAddress);
+        if (!RawMemory.casInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2), markUsed, h)) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_DOUBLE_FREE);
         }
-        RawMemory.putInt(l[at + SmmallocNative.SM_LAYOUT_SLOTS] + ((long) n << 2), (int) k);
-        RawMemory.putInt(countAddress, n + 1);
+        RawMemory.putInt(headAddress, (int) (k + 1));
         long frees = l[at + SmmallocNative.SM_LAYOUT_FREES];
         RawMemory.putLong(frees, RawMemory.getLong(frees) + 1);
         return true;
+    }
+
+    /**
+     * Whether block {@code k} is one of the current span's blocks handed out so far, so its state
+     * word exists and a free of it is the owner's.
+     */
+    private static boolean inCurrentSpan(long[] l, int at, long k) {
+        long lo = RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_CUR_LO]) & 0xFFFF_FFFFL;
+        long hi = RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_CUR_HI]) & 0xFFFF_FFFFL;
+        return k >= lo && k < hi;
     }
 
     /**
@@ -287,15 +297,25 @@ public final class ThreadCache implements AutoCloseable {
         } finally {
             leave();
         }
+        if (usable == 0) {
+            checkUsable();
+            return allocator.view(address); // a block of another span: C checks it
+        }
         return DirectBufferFactory.view(address, usable);
     }
 
-    /** The size of the live block at {@code address}; inside the gate. */
+    /**
+     * The size of the live block at {@code address} of the current span, 0 for a block of another
+     * span (the caller asks C); inside the gate.
+     */
     private int liveBlockSize(long[] l, long offset, long address) {
         int at = bucketAt(offset);
         long k = blockIndex(l, at, offset, address);
+        if (!inCurrentSpan(l, at, k)) {
+            return 0;
+        }
         if (RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_SIDE] + (k << 2)) != markUsed) {
-            throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED); // a cached or listed block: freed
+            throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED); // on a free list: freed
         }
         return (int) l[at + SmmallocNative.SM_LAYOUT_BLOCK_SIZE];
     }
@@ -307,15 +327,14 @@ public final class ThreadCache implements AutoCloseable {
 
     /**
      * The block index of {@code offset} in bucket {@code at}, as C's {@code locate}: refused
-     * unless it is the start of a block handed out at least once (a multiple of the block size,
-     * below the bump frontier), so the state word read or swapped next always exists.
+     * unless it is the start of a block (a multiple of the block size). Whether the block was ever
+     * handed out is for {@link #inCurrentSpan} (or C) to say.
      */
     private long blockIndex(long[] l, int at, long offset, long address) {
         long within = offset & strideMask;
         long units = within >>> 4;
         long k = (units * l[at + SmmallocNative.SM_LAYOUT_MAGIC]) >>> 32; // exact: units / (bucket + 1)
-        if ((within & 15) != 0 || k * l[at + SmmallocNative.SM_LAYOUT_UNITS] != units
-                || k >= (RawMemory.getInt(l[at + SmmallocNative.SM_LAYOUT_BUMPED]) & 0xFFFF_FFFFL)) {
+        if ((within & 15) != 0 || k * l[at + SmmallocNative.SM_LAYOUT_UNITS] != units) {
             throw Smmalloc.notLive(address, SmmallocNative.SM_ERR_NOT_OWNED);
         }
         return k;
@@ -338,7 +357,7 @@ public final class ThreadCache implements AutoCloseable {
     }
 
     /**
-     * Destroys the cache: its blocks go back to the allocator's shared lists. Calling it again,
+     * Destroys the cache: its spans go back to the allocator, for other threads to adopt. Calling it again,
      * or after the allocator was closed, does nothing.
      *
      * @throws IllegalStateException if called from a thread other than {@link #owner()}

@@ -165,10 +165,13 @@ class ThreadCacheFastPathTest {
     }
 
     @Test
-    void refillsWhenEmptyAndHandsBackWhenFull() {
-        // 256 B per bucket of 16 B blocks: a capacity of 16 blocks, crossed many times each way.
+    void refillsWhenEmptyAndGivesFreeSpansBack() {
+        // 256 B per bucket: 8 blocks of 16 B prepared per refill, so the Java hit path runs out
+        // and refills through C many times; 10000 blocks fill two spans of 4096 blocks and part of
+        // a third. Freed, the two full spans go back to the allocator: the cache keeps only the
+        // blocks of its current span.
         try (ThreadCache cache = sm.threadCache(256, CacheWarmup.COLD)) {
-            long[] blocks = new long[1000];
+            long[] blocks = new long[10000];
             Set<Long> distinct = new HashSet<>();
             for (int i = 0; i < blocks.length; i++) {
                 blocks[i] = cache.malloc(16);
@@ -179,7 +182,9 @@ class ThreadCacheFastPathTest {
                 cache.free(p);
             }
             assertEquals(0, inUse());
-            assertTrue(cached() <= 16, "cached=" + cached());
+            long touched = sm.stats().buckets().get(0).blocksTouched();
+            assertTrue(touched >= blocks.length && touched <= blocks.length + 8, "touched=" + touched);
+            assertEquals(touched - 2 * 4096, cached(), "only the current span's blocks stay cached");
             sm.check();
         }
     }

@@ -55,15 +55,13 @@ final class NativeConstants {
     @MemberGetter static native int SM_LAYOUT_STRIDE_LOG2();
     @MemberGetter static native int SM_LAYOUT_BUCKET_COUNT();
     @MemberGetter static native int SM_LAYOUT_MARK_USED();
-    @MemberGetter static native int SM_LAYOUT_MARK_FREE();
     @MemberGetter static native int SM_LAYOUT_HEADER();
-    @MemberGetter static native int SM_LAYOUT_COUNT();
-    @MemberGetter static native int SM_LAYOUT_SLOTS();
-    @MemberGetter static native int SM_LAYOUT_CAPACITY();
+    @MemberGetter static native int SM_LAYOUT_HEAD();
+    @MemberGetter static native int SM_LAYOUT_CUR_LO();
+    @MemberGetter static native int SM_LAYOUT_CUR_HI();
     @MemberGetter static native int SM_LAYOUT_DATA();
     @MemberGetter static native int SM_LAYOUT_BLOCK_SIZE();
     @MemberGetter static native int SM_LAYOUT_SIDE();
-    @MemberGetter static native int SM_LAYOUT_BUMPED();
     @MemberGetter static native int SM_LAYOUT_MAGIC();
     @MemberGetter static native int SM_LAYOUT_UNITS();
     @MemberGetter static native int SM_LAYOUT_HITS();

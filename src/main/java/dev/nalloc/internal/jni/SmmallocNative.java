@@ -144,19 +144,17 @@ public final class SmmallocNative {
     public static final int SM_LAYOUT_STRIDE_LOG2 = 2;
     public static final int SM_LAYOUT_BUCKET_COUNT = 3;
     public static final int SM_LAYOUT_MARK_USED = 4;
-    public static final int SM_LAYOUT_MARK_FREE = 5;
     public static final int SM_LAYOUT_HEADER = 8;
-    public static final int SM_LAYOUT_COUNT = 0;
-    public static final int SM_LAYOUT_SLOTS = 1;
-    public static final int SM_LAYOUT_CAPACITY = 2;
+    public static final int SM_LAYOUT_HEAD = 0;
+    public static final int SM_LAYOUT_CUR_LO = 1;
+    public static final int SM_LAYOUT_CUR_HI = 2;
     public static final int SM_LAYOUT_DATA = 3;
     public static final int SM_LAYOUT_BLOCK_SIZE = 4;
     public static final int SM_LAYOUT_SIDE = 5;
-    public static final int SM_LAYOUT_BUMPED = 6;
-    public static final int SM_LAYOUT_MAGIC = 7;
-    public static final int SM_LAYOUT_UNITS = 8;
-    public static final int SM_LAYOUT_HITS = 9;
-    public static final int SM_LAYOUT_FREES = 10;
+    public static final int SM_LAYOUT_MAGIC = 6;
+    public static final int SM_LAYOUT_UNITS = 7;
+    public static final int SM_LAYOUT_HITS = 8;
+    public static final int SM_LAYOUT_FREES = 9;
     public static final int SM_LAYOUT_BUCKET = 12;
 
     /**

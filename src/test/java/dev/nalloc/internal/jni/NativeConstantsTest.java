@@ -67,15 +67,13 @@ class NativeConstantsTest {
         assertEquals(NativeConstants.SM_LAYOUT_STRIDE_LOG2(), SmmallocNative.SM_LAYOUT_STRIDE_LOG2);
         assertEquals(NativeConstants.SM_LAYOUT_BUCKET_COUNT(), SmmallocNative.SM_LAYOUT_BUCKET_COUNT);
         assertEquals(NativeConstants.SM_LAYOUT_MARK_USED(), SmmallocNative.SM_LAYOUT_MARK_USED);
-        assertEquals(NativeConstants.SM_LAYOUT_MARK_FREE(), SmmallocNative.SM_LAYOUT_MARK_FREE);
         assertEquals(NativeConstants.SM_LAYOUT_HEADER(), SmmallocNative.SM_LAYOUT_HEADER);
-        assertEquals(NativeConstants.SM_LAYOUT_COUNT(), SmmallocNative.SM_LAYOUT_COUNT);
-        assertEquals(NativeConstants.SM_LAYOUT_SLOTS(), SmmallocNative.SM_LAYOUT_SLOTS);
-        assertEquals(NativeConstants.SM_LAYOUT_CAPACITY(), SmmallocNative.SM_LAYOUT_CAPACITY);
+        assertEquals(NativeConstants.SM_LAYOUT_HEAD(), SmmallocNative.SM_LAYOUT_HEAD);
+        assertEquals(NativeConstants.SM_LAYOUT_CUR_LO(), SmmallocNative.SM_LAYOUT_CUR_LO);
+        assertEquals(NativeConstants.SM_LAYOUT_CUR_HI(), SmmallocNative.SM_LAYOUT_CUR_HI);
         assertEquals(NativeConstants.SM_LAYOUT_DATA(), SmmallocNative.SM_LAYOUT_DATA);
         assertEquals(NativeConstants.SM_LAYOUT_BLOCK_SIZE(), SmmallocNative.SM_LAYOUT_BLOCK_SIZE);
         assertEquals(NativeConstants.SM_LAYOUT_SIDE(), SmmallocNative.SM_LAYOUT_SIDE);
-        assertEquals(NativeConstants.SM_LAYOUT_BUMPED(), SmmallocNative.SM_LAYOUT_BUMPED);
         assertEquals(NativeConstants.SM_LAYOUT_MAGIC(), SmmallocNative.SM_LAYOUT_MAGIC);
         assertEquals(NativeConstants.SM_LAYOUT_UNITS(), SmmallocNative.SM_LAYOUT_UNITS);
         assertEquals(NativeConstants.SM_LAYOUT_HITS(), SmmallocNative.SM_LAYOUT_HITS);
