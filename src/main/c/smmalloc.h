@@ -79,8 +79,8 @@ typedef struct sm_allocator_s *sm_allocator;
 
 typedef enum {
     SM_CACHE_COLD = 0, /* cache starts empty */
-    SM_CACHE_WARM = 1, /* half of each bucket's cache capacity prefilled */
-    SM_CACHE_HOT = 2   /* each bucket's cache prefilled to capacity */
+    SM_CACHE_WARM = 1, /* n / 2 blocks per bucket prepared (see below) */
+    SM_CACHE_HOT = 2   /* n blocks per bucket prepared */
 } sm_cache_warmup;
 
 /* Limits of sm_allocator_create; arguments outside them return NULL. */

@@ -149,10 +149,11 @@ public final class Smmalloc implements NativeAllocator {
     // ---- thread caches ----
 
     /**
-     * Gives the calling thread a cache for this allocator: per bucket, up to
-     * {@code max(1, cacheBytesPerBucket / block size)} free blocks that the thread allocates and
-     * frees without touching the shared lists. An existing cache of this thread for this
-     * allocator is destroyed first. Without a cache every call takes the shared lock-free lists,
+     * Gives the calling thread a cache for this allocator: per bucket, spans of blocks that this
+     * thread owns, allocates from and frees to without an atomic read-modify-write other than the
+     * claim of each freed block ({@code cacheBytesPerBucket / block size} blocks, at least 1 and
+     * at most a span's, are prepared at a time). An existing cache of this thread for this
+     * allocator is destroyed first. Without a cache every call takes the bucket's shared owner,
      * which is correct but slower under contention. If the C layer cannot get memory for the
      * cache, the thread simply has none ({@link #hasThreadCache()} says so).
      *
@@ -171,9 +172,9 @@ public final class Smmalloc implements NativeAllocator {
     }
 
     /**
-     * Returns the calling thread's cached blocks to the shared lists and frees its cache for this
+     * Gives the calling thread's spans back to the allocator's pool and frees its cache for this
      * allocator; does nothing when it has none. The thread's {@link ThreadCache} object, if one
-     * was handed out, stays open without its fast path: its calls go to the shared lists, as
+     * was handed out, stays open without its fast path: its calls go to the shared owner, as
      * {@link ThreadCache#isFastPath()} explains.
      *
      * @throws IllegalStateException if the allocator is closed
@@ -369,8 +370,8 @@ public final class Smmalloc implements NativeAllocator {
     }
 
     /**
-     * Frees {@code addresses[0..count)} in one native call (blocks go back to the shared lists
-     * with one CAS per bucket). 0 entries are skipped.
+     * Frees {@code addresses[0..count)} in one native call (each block as by
+     * {@link #free(long)}). 0 entries are skipped.
      *
      * <p><b>The array is modified:</b> each entry that is freed is set to 0, so afterwards the
      * non-zero entries of {@code [0, count)} are exactly the refused ones. The array is pinned,

@@ -24,11 +24,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Pools that grow and shrink</b> ({@link #newCachedThreadPool},
  * {@link #newElasticThreadPool}): each new worker creates its cache when it starts (prefilled per
- * the {@link CacheWarmup}: one native call taking half a cache of blocks per bucket from the shared
- * lists for {@code WARM}); a worker that retires after its keep-alive destroys its cache in a
- * {@code finally}, which hands every cached block back to the shared lists for the next worker. A
+ * the {@link CacheWarmup}: one native call preparing half a cache of blocks per bucket for
+ * {@code WARM}); a worker that retires after its keep-alive destroys its cache in a
+ * {@code finally}, which hands its spans back to the allocator's pool for the next worker. A
  * worker killed by an uncaught error loses nothing either (the C thread-exit hook). So the memory
- * parked in caches follows the pool's size: at most {@code threads × buckets × cacheBytesPerBucket}.
+ * parked in caches follows the pool's size: per worker and bucket, the free blocks of the spans it
+ * holds (a span of 64 KiB at most; one that is entirely free and not in use goes back to the pool).
  * Prefer {@code COLD} or a small {@code cacheBytesPerBucket} for pools that churn threads quickly,
  * {@code WARM} or {@code HOT} for long-lived workers.
  *

@@ -62,7 +62,7 @@ public record SmmallocStats(List<BucketStats> buckets, long fallbackAllocs, long
      *
      * @param blockSize size of every block of the bucket: 16 &times; (bucket number + 1)
      * @param blocksTotal capacity of the bucket in blocks
-     * @param blocksTouched blocks ever handed out (their pages are resident)
+     * @param blocksTouched blocks ever prepared for handing out (their pages are resident)
      * @param blocksInUse blocks allocated and not yet freed
      * @param blocksCached free blocks sitting in live thread caches
      * @param cacheHits allocations served by a thread cache
