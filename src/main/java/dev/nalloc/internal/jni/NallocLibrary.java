@@ -23,7 +23,7 @@ import org.bytedeco.javacpp.annotation.Properties;
  * loaded; call {@link #load()} (or touch a binding class) first.
  */
 @Properties(value = @Platform(
-        include = {"tlsf.h", "nalloc_gate.h", "nalloc_jni.h", "nalloc_sm_gated.h", "nalloc_java.h", "nalloc_lwjgl.h"},
+        include = {"tlsf.h", "nalloc_gate.h", "nalloc_jni.h", "nalloc_sm_gated.h", "nalloc_java.h", "nalloc_lwjgl.h", "nalloc_exports.h"},
         link = "nalloc_core",
         library = NallocLibrary.LIBRARY))
 public final class NallocLibrary {

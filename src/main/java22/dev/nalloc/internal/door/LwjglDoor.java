@@ -1,0 +1,44 @@
+package dev.nalloc.internal.door;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.nalloc.internal.jni.LwjglNative;
+import dev.nalloc.internal.jni.SmmallocNative;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The LWJGL adapter's own native calls ({@code nalloc_lwjgl.h}): on the process-global allocator,
+ * which is never closed and so needs no gate. JDK 22+ version: critical downcalls (allocation
+ * work), or JNI when {@link Binding#kind()} says so.
+ */
+public final class LwjglDoor {
+    private LwjglDoor() {}
+
+    private static final boolean FFM = Binding.FFM;
+    private static final MethodHandle ALIGNED_ALLOC = Binding.downcall("nalloc_ffm_lwjgl_aligned_alloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final MethodHandle CALLOC = Binding.downcall("nalloc_ffm_lwjgl_calloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+
+    /** {@code sm_malloc(allocator, bytes, alignment)}: a block, or 0. */
+    public static long alignedAlloc(long allocator, long bytes, long alignment) {
+        if (!FFM) {
+            return SmmallocNative.sm_malloc(allocator, bytes, alignment);
+        }
+        try {
+            return (long) ALIGNED_ALLOC.invokeExact(allocator, bytes, alignment);
+        } catch (Throwable t) {
+            throw Binding.rethrow(t);
+        }
+    }
+
+    /** The calloc entry point: a zeroed block of {@code num * size} bytes, or 0 (also on overflow). */
+    public static long calloc(long num, long size) {
+        if (!FFM) {
+            return LwjglNative.nalloc_lwjgl_calloc(num, size);
+        }
+        try {
+            return (long) CALLOC.invokeExact(num, size);
+        } catch (Throwable t) {
+            throw Binding.rethrow(t);
+        }
+    }
+}
