@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -17,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs a scenario's {@code main} in a JVM of its own, so a race that crashes the JVM or hangs a
  * thread fails one test with the child's output instead of taking the test run down. The child
- * gets this JVM's test class path (classes, test classes, the freshly built native library),
- * JavaCPP cache and system properties that matter; the scenario prints {@code OK} as its last
+ * is the same JVM as this one (the JDK 17 surefire run or the JDK 22+ failsafe run, where the
+ * library comes from the packaged jar) with this JVM's command-line options (such as
+ * {@code --enable-native-access}), test class path, JavaCPP cache and system properties that
+ * matter, so it exercises the same implementation; the scenario prints {@code OK} as its last
  * line when every assertion it makes held.
  */
 public final class ForkedJvm {
@@ -46,6 +49,11 @@ public final class ForkedJvm {
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!option.startsWith("-agentlib:jdwp")) { // a debugger port cannot be bound twice
+                command.add(option);
+            }
+        }
         for (String property : List.of("org.bytedeco.javacpp.cachedir", "dev.nalloc.fastPath")) {
             String value = System.getProperty(property);
             if (value != null) {

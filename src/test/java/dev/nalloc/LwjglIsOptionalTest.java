@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -25,22 +28,28 @@ class LwjglIsOptionalTest {
 
     @Test
     void onlyTheAdapterPackageReferencesLwjgl() throws Exception {
-        Path classes = Paths.get(NativeAllocator.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        assertTrue(Files.isDirectory(classes), "tests run against target/classes: " + classes);
-        Path adapter = classes.resolve("dev/nalloc/lwjgl");
-        List<Path> all;
-        try (Stream<Path> walk = Files.walk(classes)) {
-            all = walk.filter(p -> p.toString().endsWith(".class")).collect(Collectors.toList());
+        // target/classes under surefire, the packaged jar (with its META-INF/versions) under failsafe
+        Path location = Paths.get(NativeAllocator.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        try (FileSystem jar = Files.isDirectory(location) ? null : FileSystems.newFileSystem(location)) {
+            Path classes = jar == null ? location : jar.getPath("/");
+            List<Path> all;
+            try (Stream<Path> walk = Files.walk(classes)) {
+                all = walk.filter(p -> p.toString().endsWith(".class")).collect(Collectors.toList());
+            }
+            assertTrue(all.size() > 10, "compiled classes found in " + location);
+            List<String> offenders = all.stream()
+                    .map(p -> classes.relativize(p).toString())
+                    .filter(name -> !MULTI_RELEASE.matcher(name).replaceFirst("").startsWith("dev/nalloc/lwjgl/"))
+                    .filter(name -> mentionsLwjgl(classes.resolve(name)))
+                    .collect(Collectors.toList());
+            assertEquals(List.of(), offenders, "classes outside dev.nalloc.lwjgl that reference LWJGL");
+            // the search does find references where they exist (or this test could never fail)
+            assertTrue(mentionsLwjgl(classes.resolve("dev/nalloc/lwjgl/NallocLwjglAllocator.class")), "the adapter names LWJGL");
         }
-        List<String> offenders = all.stream()
-                .filter(p -> !p.startsWith(adapter))
-                .filter(LwjglIsOptionalTest::mentionsLwjgl)
-                .map(p -> classes.relativize(p).toString())
-                .collect(Collectors.toList());
-        assertEquals(List.of(), offenders, "classes outside dev.nalloc.lwjgl that reference LWJGL");
-        // the search does find references where they exist (or this test could never fail)
-        assertTrue(mentionsLwjgl(adapter.resolve("NallocLwjglAllocator.class")), "the adapter names LWJGL");
     }
+
+    /** The prefix of a multi-release jar's versioned entries. */
+    private static final Pattern MULTI_RELEASE = Pattern.compile("^META-INF/versions/[0-9]+/");
 
     private static boolean mentionsLwjgl(Path classFile) {
         try {

@@ -46,7 +46,7 @@ public final class SmmallocCloseRace {
         } else {
             calls = closeRounds(DOORS.get(door));
         }
-        System.out.println(door + ": " + calls + " calls");
+        System.out.println(door + ": " + calls + " calls; ThreadCache fast path " + ThreadCache.fastPathStatus());
         System.out.println("OK");
     }
 

@@ -1,5 +1,7 @@
 package dev.nalloc;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -12,6 +14,8 @@ class SmmallocCloseRaceTest {
     @ParameterizedTest
     @ValueSource(strings = {"jni", "everyCall", "cCache", "fastPath", "executor", "check"})
     void racingCallsCompleteOrThrowIllegalStateException(String door) {
-        ForkedJvm.run(SmmallocCloseRace.class, 300, door).assertOk();
+        String output = ForkedJvm.run(SmmallocCloseRace.class, 300, door).assertOk();
+        // the child runs the same implementation as this JVM (the JDK 22+ one included)
+        assertTrue(output.contains("ThreadCache fast path " + ThreadCache.fastPathStatus()), output);
     }
 }
