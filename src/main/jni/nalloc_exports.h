@@ -120,12 +120,6 @@ JNIEXPORT int32_t nalloc_ffm_sm_owns(uintptr_t g, uintptr_t p)
     return nalloc_sm_owns(NALLOC_FFM_GATE(g), NALLOC_FFM_PTR(p));
 }
 
-/* ptrs: count 64-bit entries (a Java long[] passed as a heap segment). */
-JNIEXPORT int64_t nalloc_ffm_sm_free_batch(uintptr_t g, int64_t *ptrs, int64_t count)
-{
-    return nalloc_sm_free_batch(NALLOC_FFM_GATE(g), (jlong *)ptrs, count);
-}
-
 /* Waits for the calls inside the gate: never bound as a critical call. */
 JNIEXPORT void nalloc_ffm_sm_close(uintptr_t g)
 {

@@ -1,15 +1,10 @@
 package dev.nalloc.internal.door;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.nalloc.internal.jni.GatedSmmallocNative;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.util.Objects;
 
 /**
  * The bucket allocator's calls behind its gate ({@code nalloc_sm_gated.h}): {@code gate} is the
@@ -29,9 +24,6 @@ public final class SmmallocDoor {
     private static final MethodHandle MSIZE = Binding.downcall("nalloc_ffm_sm_msize", true, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle MBUCKET = Binding.downcall("nalloc_ffm_sm_mbucket", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle OWNS = Binding.downcall("nalloc_ffm_sm_owns", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    /** critical(true): the long[] is passed as a heap segment, pinned for the call, not copied. */
-    private static final MethodHandle FREE_BATCH = Binding.downcall("nalloc_ffm_sm_free_batch",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
     private static final MethodHandle CLOSE = Binding.downcall("nalloc_ffm_sm_close", false, null, JAVA_LONG);
 
     /** A block of {@code bytes} aligned to {@code alignment} (0: default), or 0. */
@@ -110,18 +102,14 @@ public final class SmmallocDoor {
      * Frees the valid pointers of {@code addresses[0..count)}, sets each freed entry to 0 and
      * returns how many were refused; -1 when closed (nothing freed).
      *
+     * <p>Through JNI on every JDK: JavaCPP pins the array without making an object, where a
+     * downcall would need a heap {@code MemorySegment} per call, and one transition serves the
+     * whole batch, so a cheaper one would gain little.
+     *
      * @throws IndexOutOfBoundsException if {@code count} is negative or beyond the array
      */
     public static long freeBatch(long gate, long[] addresses, int count) {
-        if (!FFM) {
-            return GatedSmmallocNative.nalloc_sm_free_batch(gate, addresses, count);
-        }
-        Objects.checkFromIndexSize(0, count, addresses.length);
-        try {
-            return (long) FREE_BATCH.invokeExact(gate, MemorySegment.ofArray(addresses), (long) count);
-        } catch (Throwable t) {
-            throw Binding.rethrow(t);
-        }
+        return GatedSmmallocNative.nalloc_sm_free_batch(gate, addresses, count);
     }
 
     /** Shuts the gate, waits for the calls inside and destroys the allocator. Once only. */
