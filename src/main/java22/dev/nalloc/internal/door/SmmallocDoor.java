@@ -10,9 +10,10 @@ import java.lang.invoke.MethodHandle;
  * The bucket allocator's calls behind its gate ({@code nalloc_sm_gated.h}): {@code gate} is the
  * {@code nalloc_gate*} of {@code nalloc_sm_open}. On a shut gate, pointer and size results are 0
  * and status results {@link GatedSmmallocNative#NALLOC_SM_CLOSED}. JDK 22+ version: critical
- * downcalls for the calls that enter the gate (allocation work: a reader never waits at the gate,
- * it turns back when the gate is shut), a plain one for {@link #close} (it waits for the readers),
- * or JNI ({@link GatedSmmallocNative}) when {@link Binding#kind()} says so.
+ * downcalls for the calls that enter the gate (allocation work; a shut gate turns them back at
+ * once, and the only wait, for a {@code check()} holding the gate, ends with that walk, which
+ * runs through JNI and so never waits for a safepoint), a plain one for {@link #close} (it waits
+ * for the calls inside), or JNI ({@link GatedSmmallocNative}) when {@link Binding#kind()} says so.
  */
 public final class SmmallocDoor {
     private SmmallocDoor() {}
