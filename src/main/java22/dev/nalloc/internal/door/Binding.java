@@ -22,7 +22,9 @@ import java.util.Optional;
  * the doors look their {@code nalloc_ffm_*} functions up in it ({@code nalloc_exports.h}).
  *
  * <p>The FFM binding is used unless the system property {@value #PROPERTY} is {@code jni}, or the
- * library cannot be linked (then {@link #status()} says why and the doors use JNI).
+ * JDK is 22 or 23 and native access is not enabled ({@code --enable-native-access}: there the JDK
+ * warns about FFM downcalls, not about JNI), or the library cannot be linked (then
+ * {@link #status()} says why and the doors use JNI). On JDK 24+ JNI libraries need the flag too.
  */
 @SuppressWarnings("restricted") // libraryLookup, downcallHandle: the library is nalloc's own (see the class notes)
 public final class Binding {
@@ -42,8 +44,14 @@ public final class Binding {
         String requested = System.getProperty(PROPERTY, "ffm");
         SymbolLookup lookup = null;
         String status;
+        int feature = Runtime.version().feature();
         if (requested.equalsIgnoreCase("jni")) {
             status = "jni (" + PROPERTY + "=" + requested + ")";
+        } else if (feature < 24 && !Binding.class.getModule().isNativeAccessEnabled()) {
+            // JDK 22 and 23 warn about restricted FFM methods but not about JNI libraries: a
+            // library must not add a warning its users did not ask for
+            status = "jni (JDK " + feature + " without --enable-native-access, where the FFM binding"
+                    + " would make the JDK print a warning)";
         } else {
             try {
                 lookup = path != null ? SymbolLookup.libraryLookup(Path.of(path), Arena.global())
