@@ -4,7 +4,8 @@
 # through JNI, Unsafe.allocateMemory/freeMemory, ByteBuffer.allocateDirect (alone, and with an
 # explicit Unsafe.invokeCleaner free), on JDK 22+ Arena.ofConfined() allocate + close, and peers:
 # jemalloc and rpmalloc through LWJGL, Netty's pooled direct buffers (each with its ratio to Unsafe).
-# On JDK 24+ the forks run with -Ddev.nalloc.fastPath=true (off by default there, see RawMemory).
+# On JDK 24+ the forks run with --enable-native-access=ALL-UNNAMED, as users are told to, and
+# --sun-misc-unsafe-memory-access=allow for the Unsafe baseline row and LWJGL (nalloc needs no Unsafe there).
 #
 #   scripts/bench-java.sh [--quick] [-- JMH options, e.g. 'OneThread\.tlsf' -p size=64]
 #
@@ -69,13 +70,14 @@ build() { # $1 = JAVA_HOME for Maven ("" = Maven's default)
     mvn_on "$1" -f bench/pom.xml -Dnalloc.version="$version" package
 }
 
-fork_flags() { # JVM flags of the benchmark forks: on JDK 24+ nalloc's Unsafe fast path is off by
-    # default (dev.nalloc.RawMemory); the benchmarks measure it on, as a user who opts in gets it
+fork_flags() { # JVM flags of the benchmark forks: the default flags a user gives (README), plus
+    # quiet Unsafe for the baseline row. JDK 24+ warns when JavaCPP's Loader calls
+    # System.loadLibrary (JEP 472) and JDK 22+ when nalloc's FFM code calls a restricted method,
+    # unless native access is enabled.
     local n; n=$(major "$1")
-    # (and JDK 24+ warns when JavaCPP's Loader calls System.loadLibrary, JEP 472, unless allowed)
-    if [[ $n -ge 24 ]]; then
-        echo "--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Ddev.nalloc.fastPath=true"
-    elif [[ $n -ge 23 ]]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+    if [[ $n -ge 23 ]]; then
+        echo "--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+    elif [[ $n -ge 22 ]]; then echo "--enable-native-access=ALL-UNNAMED"; fi
 }
 
 run() { # $1 = java binary; JMH results -> $out/jdk<N>.{json,log}

@@ -38,8 +38,9 @@ import java.nio.ByteBuffer;
  * {@link IllegalStateException}s.
  *
  * <p><b>Thread safety:</b> confined to its owner thread; a call from another thread throws
- * {@link IllegalStateException} (and never touches the cache). The fast path is on where
- * {@link RawMemory} allows it (JDK 17 to 23 by default; see {@link #isFastPath()}); without it the
+ * {@link IllegalStateException} (and never touches the cache). The fast path is on by default
+ * on every JDK ({@link RawMemory}: {@code sun.misc.Unsafe} on JDK 17 to 21, the FFM API on 22+;
+ * {@code -Ddev.nalloc.fastPath=false} turns it off; see {@link #isFastPath()}); without it the
  * same methods call the allocator through JNI.
  */
 public final class ThreadCache implements AutoCloseable {
@@ -124,7 +125,8 @@ public final class ThreadCache implements AutoCloseable {
 
     /**
      * Whether {@link #malloc} and {@link #free} currently run in Java (no JNI call while the cache
-     * is neither empty nor full). False when the fast path is off on this JVM, after
+     * is neither empty nor full). False when the fast path is off on this JVM (by
+     * {@code -Ddev.nalloc.fastPath=false}, or on JDK 22+ where native access is denied), after
      * {@link #close()}, or after the thread's cache was destroyed or replaced through the
      * allocator ({@link Smmalloc#destroyThreadCache()}, {@link Smmalloc#createThreadCache}).
      *

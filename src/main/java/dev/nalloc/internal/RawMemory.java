@@ -8,17 +8,19 @@ import sun.misc.Unsafe;
  * Plain loads, stores and one compare-and-swap on native addresses, for the Java fast path of
  * {@link ThreadCache}: what lets a cached malloc+free pair run without a JNI transition.
  *
- * <p>Backed by {@code sun.misc.Unsafe} (module {@code jdk.unsupported}), whose address-based
- * accessors HotSpot compiles to single instructions. Why not something newer: JDK 17, the
- * baseline, has no final FFM API, and a {@code VarHandle} over a {@code MemorySegment} needs
- * JDK 22. Why it is off by default from JDK 24: JEP 498 makes the first use of these methods
- * print a warning on standard error (and a later JDK will throw), which a library must not
- * inflict on its users unasked.
+ * <p>This is the JDK 17 to 21 implementation, backed by {@code sun.misc.Unsafe} (module
+ * {@code jdk.unsupported}), whose address-based accessors HotSpot compiles to single
+ * instructions: JDK 17, the baseline, has no final FFM API. JDK 22+ load the FFM implementation
+ * from the multi-release jar's {@code META-INF/versions/22} instead, which uses no Unsafe.
  *
- * <p>The system property {@code dev.nalloc.fastPath} decides: {@code true} uses Unsafe on any
- * JDK (on 24+ add {@code --sun-misc-unsafe-memory-access=allow} to silence the JDK's warning),
- * {@code false} never does, unset means "on JDK 17 to 23". Without it every {@link ThreadCache}
- * call takes the JNI path: the same results, several times slower.
+ * <p>This class still runs on JDK 22+ where the jar is not read as multi-release (its classes
+ * unpacked, or shaded without the {@code Multi-Release: true} manifest entry). There it is off
+ * by default from JDK 24, where JEP 498 makes the first use of these methods print a warning on
+ * standard error (and a later JDK will throw), which a library must not inflict on its users
+ * unasked. The system property {@code dev.nalloc.fastPath} decides: {@code true} uses Unsafe on
+ * any JDK (on 24+ add {@code --sun-misc-unsafe-memory-access=allow} to silence the JDK's
+ * warning), {@code false} never does, unset means "on JDK 17 to 23". Without it every
+ * {@link ThreadCache} call takes the JNI path: the same results, several times slower.
  */
 public final class RawMemory {
     private RawMemory() {}
