@@ -4,8 +4,9 @@
 # through JNI, Unsafe.allocateMemory/freeMemory, ByteBuffer.allocateDirect (alone, and with an
 # explicit Unsafe.invokeCleaner free), on JDK 22+ Arena.ofConfined() allocate + close, and peers:
 # jemalloc and rpmalloc through LWJGL, Netty's pooled direct buffers (each with its ratio to Unsafe).
-# On JDK 24+ the forks run with --enable-native-access=ALL-UNNAMED, as users are told to, and
-# --sun-misc-unsafe-memory-access=allow for the Unsafe baseline row and LWJGL (nalloc needs no Unsafe there).
+# On JDK 22+ the forks run with --enable-native-access=ALL-UNNAMED, as users are told to, and from
+# 23 with --sun-misc-unsafe-memory-access=allow for the Unsafe baseline row and LWJGL (nalloc uses
+# no Unsafe on 22+).
 #
 #   scripts/bench-java.sh [--quick] [-- JMH options, e.g. 'OneThread\.tlsf' -p size=64]
 #
@@ -30,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1; shift ;;
         --) shift; jmh_extra=("$@"); break ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done

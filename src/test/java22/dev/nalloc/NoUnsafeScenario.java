@@ -21,6 +21,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Every public class of the library, run by {@link NoUnsafeTest} in a JVM where
@@ -31,7 +33,7 @@ import java.nio.ByteBuffer;
 public final class NoUnsafeScenario {
     private NoUnsafeScenario() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("status")) { // RawMemory alone, no native library
             System.out.println("fast path " + RawMemory.ENABLED + ", views in Java " + DirectBufferFactory.isFast()
                     + ": " + RawMemory.STATUS);
@@ -54,8 +56,27 @@ public final class NoUnsafeScenario {
         }
         try (Smmalloc sm = new Smmalloc(8, 1 << 20)) {
             exercise(sm);
+            ExecutorService pool = SmmallocExecutors.newFixedThreadPool(sm, 2, 1024, CacheWarmup.WARM);
+            try {
+                // workers of the pool use their own caches' fast path; blocks cross threads
+                long block = pool.submit(() -> sm.currentThreadCache().malloc(32)).get();
+                pool.submit(() -> sm.currentThreadCache().free(block)).get();
+            } finally {
+                pool.shutdown();
+            }
+            check(pool.awaitTermination(30, TimeUnit.SECONDS), "pool ended");
             sm.stats();
             sm.check();
+        }
+        try (TlsfHeap growing = TlsfHeap.create(TlsfHeap.minimumBytes() + 4096, new SystemChunks())) {
+            long[] blocks = new long[64];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = growing.malloc(1000); // past the first pool: the heap grows by chunks
+            }
+            for (long b : blocks) {
+                growing.free(b);
+            }
+            growing.check();
         }
         try (SystemAllocator system = new SystemAllocator()) {
             exercise(system);
@@ -170,6 +191,21 @@ public final class NoUnsafeScenario {
         MemorySegment s = segments.allocate(ValueLayout.JAVA_INT, 4);
         check(s.byteSize() == 16, "NallocSegmentAllocator");
         segments.free(s);
+    }
+
+    /** Chunks from the system allocator, for a growing {@link TlsfHeap}. */
+    private static final class SystemChunks implements ChunkAllocator {
+        private final SystemAllocator system = new SystemAllocator();
+
+        @Override
+        public long allocateChunk(long minBytes) {
+            return system.malloc(minBytes, 16);
+        }
+
+        @Override
+        public void freeChunk(long address, long bytes) {
+            system.free(address);
+        }
     }
 
     private static void check(boolean ok, String what) {
