@@ -34,6 +34,14 @@ public final class Binding {
     /** {@code NALLOC_FFM_ABI} of {@code nalloc_exports.h}: the signatures this version calls. */
     private static final int ABI = 1;
 
+    /**
+     * Above this many bytes a call that copies or clears a block (realloc, calloc) takes the plain
+     * downcall: a critical one holds up safepoints for as long as it runs, and clearing or copying
+     * a large block takes long (a gibibyte: tens of milliseconds). Below it the work is well under
+     * a microsecond.
+     */
+    static final long CRITICAL_COPY_MAX = 64 * 1024;
+
     /** Whether the doors use downcall handles; a constant for the JIT. */
     static final boolean FFM;
     private static final SymbolLookup LOOKUP;

@@ -10,7 +10,8 @@ import java.lang.invoke.MethodHandle;
  * The bucket allocator's calls behind its gate ({@code nalloc_sm_gated.h}): {@code gate} is the
  * {@code nalloc_gate*} of {@code nalloc_sm_open}. On a shut gate, pointer and size results are 0
  * and status results {@link GatedSmmallocNative#NALLOC_SM_CLOSED}. JDK 22+ version: critical
- * downcalls for the calls that enter the gate (allocation work; a shut gate turns them back at
+ * downcalls for the calls that enter the gate (allocation work, but a realloc to a large size,
+ * which may copy that much, takes a plain one; a shut gate turns them back at
  * once, and the only wait, for a {@code check()} holding the gate, ends with that walk, which
  * runs through JNI and so never waits for a safepoint), a plain one for {@link #close} (it waits
  * for the calls inside), or JNI ({@link GatedSmmallocNative}) when {@link Binding#kind()} says so.
@@ -22,6 +23,8 @@ public final class SmmallocDoor {
     private static final MethodHandle MALLOC = Binding.downcall("nalloc_ffm_sm_malloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle FREE = Binding.downcall("nalloc_ffm_sm_free", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle REALLOC = Binding.downcall("nalloc_ffm_sm_realloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** For sizes above {@link Binding#CRITICAL_COPY_MAX}: the move may copy that much. */
+    private static final MethodHandle REALLOC_LARGE = Binding.downcall("nalloc_ffm_sm_realloc", false, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle MSIZE = Binding.downcall("nalloc_ffm_sm_msize", true, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle MBUCKET = Binding.downcall("nalloc_ffm_sm_mbucket", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle OWNS = Binding.downcall("nalloc_ffm_sm_owns", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
@@ -57,7 +60,9 @@ public final class SmmallocDoor {
             return GatedSmmallocNative.nalloc_sm_realloc(gate, address, bytes, alignment);
         }
         try {
-            return (long) REALLOC.invokeExact(gate, address, bytes, alignment);
+            return Long.compareUnsigned(bytes, Binding.CRITICAL_COPY_MAX) <= 0
+                    ? (long) REALLOC.invokeExact(gate, address, bytes, alignment)
+                    : (long) REALLOC_LARGE.invokeExact(gate, address, bytes, alignment);
         } catch (Throwable t) {
             throw Binding.rethrow(t);
         }

@@ -9,7 +9,8 @@ import java.lang.invoke.MethodHandle;
 /**
  * The hot calls of a TLSF heap ({@code tlsf.h}): {@code heap} is a {@code tlsf_t}, and one thread
  * at a time may use it. JDK 22+ version: critical downcalls (allocation work, no blocking, no
- * callbacks), or JNI ({@link TlsfNative}) when {@link Binding#kind()} says so.
+ * callbacks; a realloc to a large size, which may copy that much, takes a plain one), or JNI
+ * ({@link TlsfNative}) when {@link Binding#kind()} says so.
  */
 public final class TlsfDoor {
     private TlsfDoor() {}
@@ -18,6 +19,8 @@ public final class TlsfDoor {
     private static final MethodHandle MALLOC = Binding.downcall("nalloc_ffm_tlsf_malloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle MEMALIGN = Binding.downcall("nalloc_ffm_tlsf_memalign", true, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle REALLOC = Binding.downcall("nalloc_ffm_tlsf_realloc", true, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** For sizes above {@link Binding#CRITICAL_COPY_MAX}: the move may copy that much. */
+    private static final MethodHandle REALLOC_LARGE = Binding.downcall("nalloc_ffm_tlsf_realloc", false, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle FREE_CHECKED = Binding.downcall("nalloc_ffm_tlsf_free_checked", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle OWNS = Binding.downcall("nalloc_ffm_tlsf_owns", true, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle USABLE_SIZE = Binding.downcall("nalloc_ffm_tlsf_usable_size", true, JAVA_LONG, JAVA_LONG, JAVA_LONG);
@@ -52,7 +55,9 @@ public final class TlsfDoor {
             return TlsfNative.tlsf_realloc(heap, address, bytes);
         }
         try {
-            return (long) REALLOC.invokeExact(heap, address, bytes);
+            return Long.compareUnsigned(bytes, Binding.CRITICAL_COPY_MAX) <= 0
+                    ? (long) REALLOC.invokeExact(heap, address, bytes)
+                    : (long) REALLOC_LARGE.invokeExact(heap, address, bytes);
         } catch (Throwable t) {
             throw Binding.rethrow(t);
         }

@@ -13,8 +13,12 @@ import dev.nalloc.Smmalloc;
 import dev.nalloc.SmmallocCloseRace;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.TlsfHeapRace;
+import dev.nalloc.internal.jni.LwjglNative;
+import dev.nalloc.internal.jni.SmmallocNative;
 import dev.nalloc.toolkit.SystemAllocator;
 import dev.nalloc.toolkit.SystemAllocatorCloseRace;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,6 +133,50 @@ class FfmDoorTest {
             assertEquals(0, aligned % 4096);
             system.free(aligned);
         }
+    }
+
+    @Test
+    void reallocsBelowAndAboveTheCriticalCopyLimitKeepTheContents() {
+        long big = 4 * Binding.CRITICAL_COPY_MAX;
+        try (Smmalloc sm = new Smmalloc(8, 64 * 1024); TlsfHeap heap = TlsfHeap.create(16 * big)) {
+            long p = sm.malloc(64);
+            MemorySegment.ofAddress(p).reinterpret(64).fill((byte) 7);
+            p = sm.realloc(p, big); // plain handle: a fallback block
+            assertEquals(7, MemorySegment.ofAddress(p).reinterpret(big).get(ValueLayout.JAVA_BYTE, 63));
+            p = sm.realloc(p, 32); // critical handle: back to a bucket
+            assertEquals(1, sm.bucket(p));
+            assertEquals(7, MemorySegment.ofAddress(p).reinterpret(32).get(ValueLayout.JAVA_BYTE, 31));
+            sm.free(p);
+            long q = heap.malloc(64);
+            MemorySegment.ofAddress(q).reinterpret(64).fill((byte) 9);
+            q = heap.realloc(q, big);
+            assertEquals(9, MemorySegment.ofAddress(q).reinterpret(big).get(ValueLayout.JAVA_BYTE, 63));
+            q = heap.realloc(q, Binding.CRITICAL_COPY_MAX);
+            assertEquals(9, MemorySegment.ofAddress(q).reinterpret(64).get(ValueLayout.JAVA_BYTE, 0));
+            heap.free(q);
+        }
+    }
+
+    @Test
+    void lwjglCallocBelowAndAboveTheCriticalCopyLimit() {
+        // the LWJGL entry points' process-global allocator, installed once and never destroyed
+        // (LwjglNative's contract); this JVM runs no LWJGL adapter that could have installed another
+        long allocator = SmmallocNative.sm_allocator_create(8, 1 << 20);
+        assertEquals(1, LwjglNative.nalloc_lwjgl_install(allocator));
+        for (long[] numSize : new long[][] {{4, 16}, {1, Binding.CRITICAL_COPY_MAX}, {3, Binding.CRITICAL_COPY_MAX}, {1 << 20, 2}}) {
+            long bytes = numSize[0] * numSize[1];
+            long p = LwjglDoor.calloc(numSize[0], numSize[1]);
+            assertNotEquals(0, p);
+            MemorySegment block = MemorySegment.ofAddress(p).reinterpret(bytes);
+            assertEquals(-1, block.mismatch(MemorySegment.ofArray(new byte[(int) bytes])), "zeroed");
+            block.fill((byte) 1); // the next calloc may get this block back: it must clear it again
+            assertEquals(SmmallocNative.SM_OK, SmmallocNative.sm_free_checked(allocator, p));
+        }
+        assertEquals(0, LwjglDoor.calloc(1L << 33, 1L << 33)); // size_t overflow
+        assertEquals(0, LwjglDoor.calloc(-1, 2));
+        long p = LwjglDoor.alignedAlloc(allocator, 100, 4096);
+        assertEquals(0, p % 4096);
+        assertEquals(SmmallocNative.SM_OK, SmmallocNative.sm_free_checked(allocator, p));
     }
 
     @ParameterizedTest
