@@ -2,6 +2,7 @@ package dev.nalloc;
 
 import dev.nalloc.internal.Blocks;
 import dev.nalloc.internal.Handles;
+import dev.nalloc.internal.door.SmmallocDoor;
 import dev.nalloc.internal.jni.GateNative;
 import dev.nalloc.internal.jni.GatedSmmallocNative;
 import dev.nalloc.internal.jni.SmmallocNative;
@@ -333,7 +334,7 @@ public final class Smmalloc implements NativeAllocator {
     public long malloc(long size) {
         long g = openGate();
         Blocks.checkSize(size);
-        return allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, 0));
+        return allocated(SmmallocDoor.malloc(g, size, 0));
     }
 
     /** A block, or 0 for exhaustion; a 0 from a shut gate is the race with close(). */
@@ -353,7 +354,7 @@ public final class Smmalloc implements NativeAllocator {
         long g = openGate();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, alignment));
+        return allocated(SmmallocDoor.malloc(g, size, alignment));
     }
 
     /** {@inheritDoc} Double frees of bucket blocks are always detected (see the class notes). */
@@ -361,7 +362,7 @@ public final class Smmalloc implements NativeAllocator {
     public void free(long address) {
         long g = openGate();
         if (address != 0) {
-            int rc = GatedSmmallocNative.nalloc_sm_free(g, address);
+            int rc = SmmallocDoor.free(g, address);
             if (rc != SmmallocNative.SM_OK) {
                 throw rc == GatedSmmallocNative.NALLOC_SM_CLOSED ? closed() : notLive(address, rc);
             }
@@ -387,7 +388,7 @@ public final class Smmalloc implements NativeAllocator {
      */
     public void free(long[] addresses, int count) {
         long g = openGate();
-        long refused = GatedSmmallocNative.nalloc_sm_free_batch(g, addresses, count);
+        long refused = SmmallocDoor.freeBatch(g, addresses, count);
         if (refused != 0) {
             throw refused < 0 ? closed() : refusedBatch(addresses, count, refused);
         }
@@ -423,7 +424,7 @@ public final class Smmalloc implements NativeAllocator {
     public long realloc(long address, long size) {
         long g = openGate();
         Blocks.checkSize(size);
-        return address == 0 ? allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, 0))
+        return address == 0 ? allocated(SmmallocDoor.malloc(g, size, 0))
                 : reallocLive(g, address, size, 0);
     }
 
@@ -443,16 +444,16 @@ public final class Smmalloc implements NativeAllocator {
         long g = openGate();
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
-        return address == 0 ? allocated(GatedSmmallocNative.nalloc_sm_malloc(g, size, alignment))
+        return address == 0 ? allocated(SmmallocDoor.malloc(g, size, alignment))
                 : reallocLive(g, address, size, alignment);
     }
 
     private long reallocLive(long g, long address, long size, long alignment) {
-        long p = GatedSmmallocNative.nalloc_sm_realloc(g, address, size, alignment);
+        long p = SmmallocDoor.realloc(g, address, size, alignment);
         // sm_realloc refuses non-live blocks without touching them: tell exhaustion from a bad
         // address (or from a racing close) only on this (cold) path.
         if (p == 0) {
-            int owns = GatedSmmallocNative.nalloc_sm_owns(g, address);
+            int owns = SmmallocDoor.owns(g, address);
             if (owns == GatedSmmallocNative.NALLOC_SM_CLOSED || !open) {
                 throw closed();
             }
@@ -467,7 +468,7 @@ public final class Smmalloc implements NativeAllocator {
     /** {@inheritDoc} 16 × (i + 1) for a block of bucket i, the rounded request for others. */
     @Override
     public long size(long address) {
-        long usable = GatedSmmallocNative.nalloc_sm_msize(openGate(), address);
+        long usable = SmmallocDoor.msize(openGate(), address);
         if (usable == 0) {
             throw open ? notLive(address, SmmallocNative.SM_ERR_NOT_OWNED) : closed();
         }
@@ -486,7 +487,7 @@ public final class Smmalloc implements NativeAllocator {
      * @throws IllegalStateException if the allocator is closed
      */
     public int bucket(long address) {
-        int bucket = GatedSmmallocNative.nalloc_sm_mbucket(openGate(), address);
+        int bucket = SmmallocDoor.mbucket(openGate(), address);
         if (bucket == GatedSmmallocNative.NALLOC_SM_CLOSED) {
             throw closed();
         }
@@ -598,7 +599,7 @@ public final class Smmalloc implements NativeAllocator {
         synchronized (lifecycle) {
             if (open) {
                 open = false;
-                GatedSmmallocNative.nalloc_sm_close(gate);
+                SmmallocDoor.close(gate);
             }
         }
     }

@@ -1,8 +1,10 @@
 package dev.nalloc;
 
 import dev.nalloc.internal.Blocks;
+import dev.nalloc.internal.door.GateDoor;
+import dev.nalloc.internal.door.SystemDoor;
+import dev.nalloc.internal.door.TlsfDoor;
 import dev.nalloc.internal.jni.GateNative;
-import dev.nalloc.internal.jni.SystemNative;
 import dev.nalloc.internal.jni.TlsfNative;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -133,14 +135,14 @@ public final class TlsfHeap implements NativeAllocator {
      */
     public static TlsfHeap create(long poolBytes) {
         checkRegionBytes("poolBytes", poolBytes);
-        long memory = SystemNative.nalloc_system_alloc(SYSTEM_POOL_ALIGNMENT, poolBytes);
+        long memory = SystemDoor.alloc(SYSTEM_POOL_ALIGNMENT, poolBytes);
         if (memory == 0) {
             throw new OutOfMemoryError("system allocator refused poolBytes=" + poolBytes);
         }
         TlsfHeap result = new TlsfHeap(null);
         long handle = TlsfNative.tlsf_create(memory, poolBytes);
         if (handle == 0) {
-            SystemNative.nalloc_system_free(memory);
+            SystemDoor.free(memory);
             throw new IllegalArgumentException("poolBytes=" + poolBytes + " is too large for one pool");
         }
         result.heap = handle;
@@ -278,7 +280,7 @@ public final class TlsfHeap implements NativeAllocator {
             }
             Lease mine = new Lease(me);
             LEASE.setVolatile(this, mine);
-            GateNative.nalloc_gate_barrier();
+            GateDoor.barrier();
             if ((int) INSIDE.getVolatile(current) != 0) {
                 LEASE.setVolatile(this, current);
                 throw new IllegalStateException("TlsfHeap called by thread=" + me.getName() + " while thread="
@@ -315,9 +317,9 @@ public final class TlsfHeap implements NativeAllocator {
     private long mallocInside(long size) {
         long h = handle();
         Blocks.checkSize(size);
-        long p = TlsfNative.tlsf_malloc(h, size);
+        long p = TlsfDoor.malloc(h, size);
         if (p == 0 && chunks != null && grow(size, 0)) {
-            p = TlsfNative.tlsf_malloc(h, size);
+            p = TlsfDoor.malloc(h, size);
         }
         return p;
     }
@@ -332,9 +334,9 @@ public final class TlsfHeap implements NativeAllocator {
             long h = handle();
             Blocks.checkSize(size);
             Blocks.checkAlignment(alignment);
-            long p = TlsfNative.tlsf_memalign(h, alignment, size);
+            long p = TlsfDoor.memalign(h, alignment, size);
             if (p == 0 && chunks != null && grow(size, alignment)) {
-                p = TlsfNative.tlsf_memalign(h, alignment, size);
+                p = TlsfDoor.memalign(h, alignment, size);
             }
             return p;
         } finally {
@@ -359,17 +361,17 @@ public final class TlsfHeap implements NativeAllocator {
             if (address == 0) {
                 return mallocInside(size);
             }
-            long p = TlsfNative.tlsf_realloc(h, address, size);
+            long p = TlsfDoor.realloc(h, address, size);
             if (p == 0) {
                 // tlsf_realloc refuses non-live blocks without touching them: tell the cases apart
                 // only on this (cold) path.
-                if (TlsfNative.tlsf_owns(h, address) == 0) {
+                if (TlsfDoor.owns(h, address) == 0) {
                     throw notLive(address);
                 }
                 // A moved block needs at most its current alignment (a power of two dividing it).
                 long alignment = Math.min(Long.lowestOneBit(address), ALIGNMENT_MAX);
                 if (chunks != null && grow(size, alignment > ALIGN ? alignment : 0)) {
-                    p = TlsfNative.tlsf_realloc(h, address, size);
+                    p = TlsfDoor.realloc(h, address, size);
                 }
             }
             return p;
@@ -384,7 +386,7 @@ public final class TlsfHeap implements NativeAllocator {
         Lease l = enter();
         try {
             long h = handle();
-            if (address != 0 && TlsfNative.tlsf_free_checked(h, address) != TlsfNative.TLSF_OK) {
+            if (address != 0 && TlsfDoor.freeChecked(h, address) != TlsfNative.TLSF_OK) {
                 throw notLive(address);
             }
         } finally {
@@ -396,7 +398,7 @@ public final class TlsfHeap implements NativeAllocator {
     public long size(long address) {
         Lease l = enter();
         try {
-            long usable = TlsfNative.nalloc_tlsf_usable_size(handle(), address);
+            long usable = TlsfDoor.usableSize(handle(), address);
             if (usable == 0) {
                 throw notLive(address);
             }
@@ -580,7 +582,7 @@ public final class TlsfHeap implements NativeAllocator {
         }
         heap = 0;
         if (chunks == null) {
-            SystemNative.nalloc_system_free(chunkAddress[0]);
+            SystemDoor.free(chunkAddress[0]);
             chunkCount = 0;
             heldBytes = 0;
             return;

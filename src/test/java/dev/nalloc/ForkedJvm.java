@@ -45,6 +45,14 @@ public final class ForkedJvm {
      * after killing it.
      */
     public static Result run(Class<?> mainClass, long timeoutSeconds, String... args) {
+        return run(List.of(), mainClass, timeoutSeconds, args);
+    }
+
+    /**
+     * As {@link #run(Class, long, String...)}, with {@code jvmOptions} after this JVM's own (so a
+     * {@code -D} given here wins), e.g. {@code -Ddev.nalloc.binding=jni}.
+     */
+    public static Result run(List<String> jvmOptions, Class<?> mainClass, long timeoutSeconds, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
@@ -54,12 +62,13 @@ public final class ForkedJvm {
                 command.add(option);
             }
         }
-        for (String property : List.of("org.bytedeco.javacpp.cachedir", "dev.nalloc.fastPath")) {
+        for (String property : List.of("org.bytedeco.javacpp.cachedir", "dev.nalloc.fastPath", "dev.nalloc.binding")) {
             String value = System.getProperty(property);
             if (value != null) {
                 command.add("-D" + property + "=" + value);
             }
         }
+        command.addAll(jvmOptions);
         command.add("-XX:+ErrorFileToStdout"); // a crash report lands in the output we show
         command.add(mainClass.getName());
         command.addAll(List.of(args));

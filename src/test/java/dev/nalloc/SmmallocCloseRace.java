@@ -1,5 +1,6 @@
 package dev.nalloc;
 
+import dev.nalloc.internal.door.Binding;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,8 @@ public final class SmmallocCloseRace {
         } else {
             calls = closeRounds(DOORS.get(door));
         }
-        System.out.println(door + ": " + calls + " calls; ThreadCache fast path " + ThreadCache.fastPathStatus());
+        System.out.println(door + ": " + calls + " calls; ThreadCache fast path " + ThreadCache.fastPathStatus()
+                + "; binding " + Binding.status());
         System.out.println("OK");
     }
 

@@ -6,6 +6,7 @@ import dev.nalloc.Smmalloc;
 import dev.nalloc.SmmallocStats;
 import dev.nalloc.ThreadCache;
 import dev.nalloc.internal.Handles;
+import dev.nalloc.internal.door.LwjglDoor;
 import dev.nalloc.internal.jni.LwjglNative;
 import dev.nalloc.internal.jni.SmmallocNative;
 import dev.nalloc.toolkit.DebugAllocator;
@@ -226,7 +227,7 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
             return 0;
         }
         // the native entry point itself: one overflow check and one memset, shared with getCalloc()
-        return LwjglNative.nalloc_lwjgl_calloc(num, size);
+        return LwjglDoor.calloc(num, size);
     }
 
     /**
@@ -293,7 +294,7 @@ public final class NallocLwjglAllocator implements MemoryUtil.MemoryAllocator {
         }
         // sm_malloc itself: Smmalloc.malloc(size, alignment) keeps NativeAllocator's one-page
         // limit, which LWJGL's contract does not have (this allocator is never closed)
-        return SmmallocNative.sm_malloc(Global.HANDLE, size, alignment);
+        return LwjglDoor.alignedAlloc(Global.HANDLE, size, alignment);
     }
 
     /**

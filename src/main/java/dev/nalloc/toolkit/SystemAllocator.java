@@ -4,7 +4,7 @@ import dev.nalloc.NativeAllocator;
 import dev.nalloc.Smmalloc;
 import dev.nalloc.TlsfHeap;
 import dev.nalloc.internal.Blocks;
-import dev.nalloc.internal.jni.SystemNative;
+import dev.nalloc.internal.door.SystemDoor;
 
 
 
@@ -65,7 +65,7 @@ public final class SystemAllocator implements NativeAllocator {
         Blocks.checkSize(size);
         Blocks.checkAlignment(alignment);
         long usable = Math.max(size, 1);
-        long p = SystemNative.nalloc_system_alloc(Math.max(alignment, 16), usable);
+        long p = SystemDoor.alloc(Math.max(alignment, 16), usable);
         if (p != 0) {
             register(p, usable);
         }
@@ -84,7 +84,7 @@ public final class SystemAllocator implements NativeAllocator {
                 return;
             }
         }
-        SystemNative.nalloc_system_free(address);
+        SystemDoor.free(address);
         throw Blocks.closed("SystemAllocator");
     }
 
@@ -119,13 +119,13 @@ public final class SystemAllocator implements NativeAllocator {
         }
         long old = lookUp(address, true);
         long usable = Math.max(size, 1);
-        long p = SystemNative.nalloc_system_alloc(16, usable);
+        long p = SystemDoor.alloc(16, usable);
         if (p == 0) {
             register(address, old); // the old block stays valid (or is freed if closed meanwhile)
             return 0;
         }
         Blocks.copy(address, p, Math.min(old, usable));
-        SystemNative.nalloc_system_free(address);
+        SystemDoor.free(address);
         register(p, usable);
         return p;
     }
@@ -137,7 +137,7 @@ public final class SystemAllocator implements NativeAllocator {
             return;
         }
         lookUp(address, true);
-        SystemNative.nalloc_system_free(address);
+        SystemDoor.free(address);
     }
 
     @Override
@@ -198,7 +198,7 @@ public final class SystemAllocator implements NativeAllocator {
         closed = true;
         for (LiveBlocks s : stripes) {
             synchronized (s) {
-                s.drain((address, size) -> SystemNative.nalloc_system_free(address));
+                s.drain((address, size) -> SystemDoor.free(address));
             }
         }
     }

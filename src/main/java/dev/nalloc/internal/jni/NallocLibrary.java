@@ -14,7 +14,9 @@ import org.bytedeco.javacpp.annotation.Properties;
  * resource {@code dev/nalloc/internal/jni/<platform>/libjninalloc.so} of the
  * {@code nalloc-<version>-<platform>.jar}. {@link Loader#load()} in each binding class's static
  * initializer extracts and loads it from the classpath: no {@code LD_LIBRARY_PATH} or
- * {@code java.library.path} is involved.
+ * {@code java.library.path} is involved. The same library exports the {@code nalloc_ffm_*}
+ * functions of {@code nalloc_exports.h}, which the JDK 22+ doors of
+ * {@code dev.nalloc.internal.door} call through FFM downcall handles after {@link #load()}.
  *
  * <p>JavaCPP compiles its own natives (those of {@code org.bytedeco.javacpp.Pointer} and
  * friends, normally in {@code libjnijavacpp} of javacpp's platform jar) into
@@ -23,7 +25,7 @@ import org.bytedeco.javacpp.annotation.Properties;
  * loaded; call {@link #load()} (or touch a binding class) first.
  */
 @Properties(value = @Platform(
-        include = {"tlsf.h", "nalloc_gate.h", "nalloc_jni.h", "nalloc_sm_gated.h", "nalloc_java.h", "nalloc_lwjgl.h"},
+        include = {"tlsf.h", "nalloc_gate.h", "nalloc_jni.h", "nalloc_sm_gated.h", "nalloc_java.h", "nalloc_lwjgl.h", "nalloc_exports.h"},
         link = "nalloc_core",
         library = NallocLibrary.LIBRARY))
 public final class NallocLibrary {
