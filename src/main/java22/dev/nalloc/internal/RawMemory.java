@@ -35,9 +35,10 @@ import java.lang.invoke.VarHandle;
  * measurable difference (the calls below already have the exact types), so it is not used.
  *
  * <p>{@code MemorySegment.reinterpret} is a restricted method: with
- * {@code --enable-native-access=ALL-UNNAMED} (or the module that holds nalloc) it is silent;
- * without, JDK 22 to 25 print a warning once, and a JDK that denies native access throws, in
- * which case the fast path is off and {@link #STATUS} says why. The system property
+ * {@code --enable-native-access=ALL-UNNAMED} (or the module that holds nalloc) it is silent.
+ * Without it, JDK 22 and 23 would print a warning, so there the fast path stays off (as JNI, the
+ * binding, prints none); JDK 24 and 25 print one warning, which JNI libraries get there too; a
+ * JDK that denies native access throws. Whenever it is off, {@link #STATUS} says why. The system property
  * {@code dev.nalloc.fastPath=false} turns it off; without the fast path every {@link ThreadCache}
  * call takes the native path: the same results, several times slower.
  */
@@ -69,8 +70,15 @@ public final class RawMemory {
     static {
         MemorySegment all = MemorySegment.NULL;
         String status;
+        int feature = Runtime.version().feature();
         if (System.getProperty("dev.nalloc.fastPath", "").equals("false")) {
             status = "off (dev.nalloc.fastPath=false)";
+        } else if (feature < 24 && !RawMemory.class.getModule().isNativeAccessEnabled()) {
+            // JDK 22 and 23 print a warning for a restricted method without the flag, and none for
+            // JNI: a library must not add a warning its users did not ask for (the binding makes
+            // the same choice, see dev.nalloc.internal.door.Binding)
+            status = "off (JDK " + feature + " without --enable-native-access=ALL-UNNAMED, where the FFM"
+                    + " fast path would make the JDK print a warning)";
         } else {
             try {
                 all = addressSpace();
