@@ -112,9 +112,7 @@ static void *checker_main(void *arg)
 
 static void test_check_while_allocating(void)
 {
-    uint64_t run_ms = 1000;
-    const char *env = getenv("NALLOC_CHECK_LIVE_MS");
-    if (env != NULL && atoi(env) > 0) run_ms = (uint64_t)atoi(env);
+    uint64_t run_ms = test_size_arg(0, NULL, "NALLOC_CHECK_LIVE_MS", 1000);
     int threads = test_cpu_count() - 1;
     if (threads < 4) threads = 4;
     if (threads > 8) threads = 8;

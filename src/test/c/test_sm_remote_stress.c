@@ -167,10 +167,7 @@ static void run(int producer_cached, uint64_t blocks)
 
 int main(int argc, char **argv)
 {
-    uint64_t blocks = DEFAULT_BLOCKS;
-    const char *env = getenv("NALLOC_REMOTE_BLOCKS");
-    if (argc > 1) blocks = strtoull(argv[1], NULL, 0);
-    else if (env != NULL && atoi(env) > 0) blocks = strtoull(env, NULL, 0);
+    uint64_t blocks = test_size_arg(argc, argv, "NALLOC_REMOTE_BLOCKS", DEFAULT_BLOCKS);
     for (int cached = 1; cached >= 0; --cached) run(cached, blocks);
     return test_finish("test_sm_remote_stress");
 }

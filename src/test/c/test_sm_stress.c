@@ -207,10 +207,7 @@ static void run(int pattern, int cached, int threads, uint64_t iters)
 
 int main(int argc, char **argv)
 {
-    uint64_t iters = DEFAULT_ITERS;
-    const char *env = getenv("NALLOC_STRESS_ITERS");
-    if (argc > 1) iters = strtoull(argv[1], NULL, 0);
-    else if (env != NULL && atoi(env) > 0) iters = strtoull(env, NULL, 0);
+    uint64_t iters = test_size_arg(argc, argv, "NALLOC_STRESS_ITERS", DEFAULT_ITERS);
     int threads = test_cpu_count();
     if (threads < 4 && getenv("NALLOC_TEST_THREADS") == NULL) threads = 4;
     printf("test_sm_stress: %d threads, %" PRIu64 " iterations per thread and run\n", threads,

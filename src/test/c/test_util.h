@@ -113,6 +113,16 @@ static inline int tagged_ok(const void *p, uint64_t *tag)
     return pattern_ok((const unsigned char *)p + TAG_BYTES, tagged_size(*tag) - TAG_BYTES, *tag);
 }
 
+/* A test's size knob: argv[1] when given, else the environment variable
+ * `name` when it is a positive number, else `fallback` (the CI size). */
+static inline uint64_t test_size_arg(int argc, char **argv, const char *name, uint64_t fallback)
+{
+    if (argc > 1) return strtoull(argv[1], NULL, 0);
+    const char *env = getenv(name);
+    if (env != NULL && atoi(env) > 0) return strtoull(env, NULL, 0);
+    return fallback;
+}
+
 /* The stress tests run one thread per core; NALLOC_TEST_THREADS overrides. */
 #if defined(_WIN32)
 #include <windows.h>

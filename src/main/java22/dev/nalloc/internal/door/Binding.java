@@ -113,20 +113,15 @@ public final class Binding {
      * long nor call back into Java (no thread-state transition).
      */
     static MethodHandle downcall(String name, boolean critical, MemoryLayout result, MemoryLayout... arguments) {
-        FunctionDescriptor descriptor = result == null ? FunctionDescriptor.ofVoid(arguments)
-                : FunctionDescriptor.of(result, arguments);
-        return downcall(name, descriptor, critical ? new Linker.Option[] {Linker.Option.critical(false)}
-                : new Linker.Option[0]);
-    }
-
-    /** As above with explicit options (e.g. {@code critical(true)} for heap segments). */
-    static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         if (!FFM) {
             return null;
         }
+        FunctionDescriptor descriptor = result == null ? FunctionDescriptor.ofVoid(arguments)
+                : FunctionDescriptor.of(result, arguments);
         MemorySegment symbol = LOOKUP.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError(name + " not found in libjninalloc (FFM ABI " + ABI + ")"));
-        return Linker.nativeLinker().downcallHandle(symbol, descriptor, options);
+        return critical ? Linker.nativeLinker().downcallHandle(symbol, descriptor, Linker.Option.critical(false))
+                : Linker.nativeLinker().downcallHandle(symbol, descriptor);
     }
 
     /** What a downcall threw, unchecked: a downcall itself throws no checked exception. */
